@@ -1,0 +1,410 @@
+package cost
+
+import (
+	"cmp"
+	"math"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/synclog/synclog/pkg/ndjson"
+)
+
+const secondsPerDay = 24 * 60 * 60
+
+// Aggregate is the cost of one tenant over one period.
+type Aggregate struct {
+	Period      string    // label: "2026-04-16", "2026-W16" or "2026-04"
+	Start, End  time.Time // UTC; Start inclusive, End exclusive
+	Tenant      string    // tenant_id, or "default"
+	Runs        int64     // rows, whatever their status
+	BytesPushed int64
+	BytesPulled int64
+	Exact       *big.Rat // exact cents: the sum of the tenant's day amounts in the period
+	Cents       int64    // RoundCents(Exact)
+	Closed      bool     // End <= now: no later row can change the period
+}
+
+// Aggregator accumulates sync-event rows and prices them with a PriceModel.
+//
+// Each UTC day carries BaseCentsPerMonth/(days in its month) plus, when
+// StoredGiB exceeds IncludedStorageGiB, (StoredGiB-IncludedStorageGiB) *
+// StorageCentsPerGiB/(days in its month). That day amount is shared among the
+// tenants with rows on the day in proportion to their bytes (pushed + pulled)
+// that day, or equally when the day moved no bytes; a day without rows is
+// charged to nobody. Within each calendar month, pulls are taken in ts order
+// (ties in log order) and the bytes beyond IncludedEgressGiB cost
+// EgressCentsPerGiB per GiB, charged to the tenant and day of the row that
+// pulled them.
+//
+// Memory: Add keeps one small record per (tenant, day) group, so memory
+// grows with the number of groups, not rows, with one exception that egress
+// ordering needs. Which pull crosses the monthly allowance depends on ts
+// order, and rows may come out of order, so every pull with bytes > 0 is
+// kept as a 24-byte record (seconds, nanoseconds, bytes, group index) in a
+// per-month slice. Pushes and zero-byte pulls keep nothing per row. When a
+// month's pulls never exceed the allowance, its slice is neither sorted nor
+// walked; when its pulls arrived in ts order, it is walked without sorting.
+// The day-level base, storage and egress amounts are computed when
+// Aggregates or WeekTotal is called, so rows may be added afterwards.
+//
+// An Aggregator is not safe for concurrent use.
+type Aggregator struct {
+	model  PriceModel // deep copy, no nil fields
+	now    time.Time
+	nowDay int64
+
+	tenants   []string
+	tenantIdx map[string]uint32
+
+	groups   []group
+	groupIdx map[groupKey]uint32
+	// lastGroup caches the group of the previous row: logs come in runs.
+	lastGroup  uint32
+	lastTenant string
+	hasLast    bool
+
+	months    map[int64]*monthPulls
+	lastMonth *monthPulls
+	lastMKey  int64
+}
+
+type groupKey struct {
+	day    int64 // days since 1970-01-01 UTC
+	tenant uint32
+}
+
+type group struct {
+	groupKey
+	month  int64 // year*12 + month-1
+	runs   int64
+	pushed int64
+	pulled int64
+}
+
+// pull is one pull row with bytes > 0, kept for egress ordering.
+type pull struct {
+	sec   int64 // ts, Unix seconds
+	bytes int64
+	nsec  int32 // ts, nanoseconds within the second
+	group uint32
+}
+
+type monthPulls struct {
+	pulls  []pull
+	total  int64 // saturates at math.MaxInt64
+	sorted bool  // pulls are in ts order
+}
+
+// NewAggregator returns an Aggregator pricing rows with m (copied; nil fields
+// count as 0) and ignoring rows whose ts is after now. Call m.Validate first:
+// negative prices are not rejected here.
+func NewAggregator(m PriceModel, now time.Time) *Aggregator {
+	now = now.UTC()
+	return &Aggregator{
+		model:     m.Clone(),
+		now:       now,
+		nowDay:    floorDiv(now.Unix(), secondsPerDay),
+		tenantIdx: make(map[string]uint32),
+		groupIdx:  make(map[groupKey]uint32),
+		months:    make(map[int64]*monthPulls),
+	}
+}
+
+// Now returns the time the Aggregator was created with, in UTC.
+func (a *Aggregator) Now() time.Time { return a.now }
+
+// Model returns a copy of the price model.
+func (a *Aggregator) Model() PriceModel { return a.model.Clone() }
+
+// Add counts one row. Call it in log order: equal timestamps are ordered by
+// the order of the calls. Rows with TS after now are ignored; every other row
+// counts whatever its status. Negative bytes count as 0; an op other than
+// push or pull counts as a run with no bytes.
+func (a *Aggregator) Add(e *ndjson.Event) {
+	if e == nil || e.TS.After(a.now) {
+		return
+	}
+	sec := e.TS.Unix()
+	day := floorDiv(sec, secondsPerDay)
+	gi := a.group(day, e.Tenant())
+	g := &a.groups[gi]
+	g.runs++
+	b := max(e.Bytes, 0)
+	switch e.Op {
+	case ndjson.OpPush:
+		g.pushed += b
+	case ndjson.OpPull:
+		g.pulled += b
+		if b > 0 {
+			a.addPull(g.month, pull{sec: sec, bytes: b, nsec: int32(e.TS.Nanosecond()), group: gi})
+		}
+	}
+}
+
+func (a *Aggregator) group(day int64, tenant string) uint32 {
+	if a.hasLast && a.groups[a.lastGroup].day == day && a.lastTenant == tenant {
+		return a.lastGroup
+	}
+	ti, ok := a.tenantIdx[tenant]
+	if !ok {
+		tenant = strings.Clone(tenant)
+		ti = uint32(len(a.tenants))
+		a.tenants = append(a.tenants, tenant)
+		a.tenantIdx[tenant] = ti
+	}
+	k := groupKey{day: day, tenant: ti}
+	gi, ok := a.groupIdx[k]
+	if !ok {
+		gi = uint32(len(a.groups))
+		y, m, _ := dayTime(day).Date()
+		a.groups = append(a.groups, group{groupKey: k, month: int64(y)*12 + int64(m) - 1})
+		a.groupIdx[k] = gi
+	}
+	a.lastGroup, a.lastTenant, a.hasLast = gi, a.tenants[ti], true
+	return gi
+}
+
+func (a *Aggregator) addPull(month int64, p pull) {
+	mp := a.lastMonth
+	if mp == nil || a.lastMKey != month {
+		mp = a.months[month]
+		if mp == nil {
+			mp = &monthPulls{sorted: true}
+			a.months[month] = mp
+		}
+		a.lastMonth, a.lastMKey = mp, month
+	}
+	if n := len(mp.pulls); n > 0 && mp.sorted && comparePulls(p, mp.pulls[n-1]) < 0 {
+		mp.sorted = false
+	}
+	mp.pulls = append(mp.pulls, p)
+	if mp.total > math.MaxInt64-p.bytes {
+		mp.total = math.MaxInt64
+	} else {
+		mp.total += p.bytes
+	}
+}
+
+func comparePulls(x, y pull) int {
+	if c := cmp.Compare(x.sec, y.sec); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.nsec, y.nsec)
+}
+
+// Aggregates returns one Aggregate per (period of kind, tenant) with rows,
+// sorted by period start, then tenant. Each Exact is the exact sum of the
+// tenant's day amounts in the period, rounded once into Cents. It panics if
+// kind is not Day, Week or Month.
+func (a *Aggregator) Aggregates(kind PeriodKind) []Aggregate {
+	exact := a.dayAmounts()
+	type periodKey struct {
+		start  int64
+		tenant uint32
+	}
+	idx := make(map[periodKey]int)
+	var out []Aggregate
+	for gi := range a.groups {
+		g := &a.groups[gi]
+		start, end := periodBounds(kind, dayTime(g.day))
+		k := periodKey{start: start.Unix(), tenant: g.tenant}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, Aggregate{
+				Period: periodLabel(kind, start),
+				Start:  start,
+				End:    end,
+				Tenant: a.tenants[g.tenant],
+				Exact:  new(big.Rat),
+				Closed: !end.After(a.now),
+			})
+		}
+		ag := &out[i]
+		ag.Runs += g.runs
+		ag.BytesPushed += g.pushed
+		ag.BytesPulled += g.pulled
+		ag.Exact.Add(ag.Exact, &exact[gi])
+	}
+	for i := range out {
+		out[i].Cents = RoundCents(out[i].Exact)
+	}
+	slices.SortFunc(out, func(x, y Aggregate) int {
+		if c := x.Start.Compare(y.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Tenant, y.Tenant)
+	})
+	return out
+}
+
+// WeekTotal returns the cost of the 7 UTC days ending with the day that
+// contains a's now: cents is the sum of the rounded per-(tenant, day)
+// amounts, exact the exact sum. cents may therefore exceed exact slightly.
+func WeekTotal(a *Aggregator) (cents int64, exact *big.Rat) {
+	exact = new(big.Rat)
+	if a == nil {
+		return 0, exact
+	}
+	amounts := a.dayAmounts()
+	for gi := range a.groups {
+		if d := a.groups[gi].day; d < a.nowDay-6 || d > a.nowDay {
+			continue
+		}
+		cents += RoundCents(&amounts[gi])
+		exact.Add(exact, &amounts[gi])
+	}
+	return cents, exact
+}
+
+// Totals returns the sum of the rounded cents of aggs and their exact sum,
+// the two totals an output shows side by side.
+func Totals(aggs []Aggregate) (cents int64, exact *big.Rat) {
+	exact = new(big.Rat)
+	for i := range aggs {
+		cents += aggs[i].Cents
+		if aggs[i].Exact != nil {
+			exact.Add(exact, aggs[i].Exact)
+		}
+	}
+	return cents, exact
+}
+
+// dayAmounts returns the exact cents of each group, indexed like a.groups.
+func (a *Aggregator) dayAmounts() []big.Rat {
+	exact := make([]big.Rat, len(a.groups))
+	a.addShared(exact)
+	a.addEgress(exact)
+	return exact
+}
+
+// addShared adds each group's share of its day's base fee and storage overage.
+func (a *Aggregator) addShared(exact []big.Rat) {
+	m := &a.model
+	monthly := new(big.Rat).Set(m.BaseCentsPerMonth)
+	over := new(big.Rat).Sub(m.StoredGiB, m.IncludedStorageGiB)
+	if over.Sign() > 0 {
+		monthly.Add(monthly, over.Mul(over, m.StorageCentsPerGiB))
+	}
+	if monthly.Sign() == 0 || len(a.groups) == 0 {
+		return
+	}
+	order := make([]uint32, len(a.groups))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(x, y uint32) int { return cmp.Compare(a.groups[x].day, a.groups[y].day) })
+
+	total, bytes, pulled := new(big.Int), new(big.Int), new(big.Int)
+	dayShare, r := new(big.Rat), new(big.Rat)
+	for i := 0; i < len(order); {
+		day := a.groups[order[i]].day
+		j := i
+		total.SetInt64(0)
+		for ; j < len(order) && a.groups[order[j]].day == day; j++ {
+			g := &a.groups[order[j]]
+			total.Add(total, bytes.SetInt64(g.pushed))
+			total.Add(total, pulled.SetInt64(g.pulled))
+		}
+		dayShare.SetFrac64(1, daysInMonth(dayTime(day)))
+		dayShare.Mul(dayShare, monthly)
+		if total.Sign() == 0 {
+			r.SetFrac64(1, int64(j-i))
+			r.Mul(r, dayShare)
+			for _, gi := range order[i:j] {
+				exact[gi].Add(&exact[gi], r)
+			}
+		} else {
+			for _, gi := range order[i:j] {
+				g := &a.groups[gi]
+				bytes.SetInt64(g.pushed)
+				bytes.Add(bytes, pulled.SetInt64(g.pulled))
+				r.SetFrac(bytes, total)
+				r.Mul(r, dayShare)
+				exact[gi].Add(&exact[gi], r)
+			}
+		}
+		i = j
+	}
+}
+
+// addEgress adds the cost of the pulled bytes beyond each month's allowance
+// to the groups of the rows that pulled them.
+func (a *Aggregator) addEgress(exact []big.Rat) {
+	m := &a.model
+	if m.EgressCentsPerGiB.Sign() == 0 || len(a.months) == 0 {
+		return
+	}
+	perByte := new(big.Rat).SetFrac64(1, GiB)
+	perByte.Mul(perByte, m.EgressCentsPerGiB)
+	allow := new(big.Rat).Mul(m.IncludedEgressGiB, big.NewRat(GiB, 1))
+	if allow.Sign() < 0 {
+		allow.SetInt64(0)
+	}
+
+	var full []int64                // bytes of pulls wholly beyond the allowance, per group
+	var partial map[uint32]*big.Rat // beyond-allowance part of the crossing pull, per group
+	cum, b := new(big.Int), new(big.Int)
+	cumR := new(big.Rat)
+	for _, mp := range a.months {
+		if mp.total < math.MaxInt64 && cumR.SetInt64(mp.total).Cmp(allow) <= 0 {
+			continue // the month never exceeds the allowance: no sort, no walk
+		}
+		if !mp.sorted {
+			slices.SortStableFunc(mp.pulls, comparePulls)
+			mp.sorted = true
+		}
+		if full == nil {
+			full = make([]int64, len(a.groups))
+		}
+		cum.SetInt64(0)
+		crossed := false
+		for _, p := range mp.pulls {
+			if crossed {
+				full[p.group] += p.bytes
+				continue
+			}
+			cum.Add(cum, b.SetInt64(p.bytes))
+			if cumR.SetInt(cum).Cmp(allow) <= 0 {
+				continue
+			}
+			// This pull crosses the allowance; the bytes before it did not.
+			crossed = true
+			if partial == nil {
+				partial = make(map[uint32]*big.Rat)
+			}
+			part := partial[p.group]
+			if part == nil {
+				part = new(big.Rat)
+				partial[p.group] = part
+			}
+			part.Add(part, cumR.Sub(cumR, allow))
+		}
+	}
+	r := new(big.Rat)
+	for gi, n := range full {
+		if n != 0 {
+			r.SetInt64(n)
+			r.Mul(r, perByte)
+			exact[gi].Add(&exact[gi], r)
+		}
+	}
+	for gi, part := range partial {
+		r.Mul(part, perByte)
+		exact[gi].Add(&exact[gi], r)
+	}
+}
+
+// dayTime returns the UTC midnight starting day (days since 1970-01-01).
+func dayTime(day int64) time.Time { return time.Unix(day*secondsPerDay, 0).UTC() }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

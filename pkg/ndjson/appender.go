@@ -1,0 +1,219 @@
+package ndjson
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// ErrLockTimeout is returned when the log's lock is not had in time.
+var ErrLockTimeout = errors.New("timed out waiting for the log lock")
+
+// Appender appends rows to a log file so that concurrent writers never
+// interleave or lose rows.
+type Appender struct {
+	// Path is the log file.
+	Path string
+	// LockTimeout bounds the wait for the exclusive lock; 0 means 5s.
+	LockTimeout time.Duration
+	// NoSync skips fdatasync after the write.
+	NoSync bool
+}
+
+// LockPath is the sidecar lock file that guards the log at path.
+func LockPath(path string) string { return path + ".lock" }
+
+// Append writes rows (each ending in '\n') with one write(2) under an
+// exclusive lock on the sidecar lock file. If the log does not end in a
+// newline, one is written first so a torn fragment stays on its own line.
+// On a short write the file is truncated back to its old size.
+func (a *Appender) Append(ctx context.Context, rows []byte) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if rows[len(rows)-1] != '\n' {
+		return fmt.Errorf("append to %s: rows must end in a newline", a.Path)
+	}
+	dir := filepath.Dir(a.Path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	created := false
+	if fi, err := os.Lstat(a.Path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s: not a regular file (%s)", a.Path, describeMode(fi.Mode()))
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
+		created = true
+	} else {
+		return err
+	}
+
+	unlock, err := a.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	f, err := os.OpenFile(a.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE|nofollow|nonblock, 0o644)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && isLoop(pe.Err) {
+			return fmt.Errorf("%s: not a regular file (a symbolic link)", a.Path)
+		}
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (%s)", a.Path, describeMode(fi.Mode()))
+	}
+	size := fi.Size()
+	buf := rows
+	if size > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, size-1); err != nil {
+			return fmt.Errorf("%s: read last byte: %w", a.Path, err)
+		}
+		if last[0] != '\n' {
+			buf = append([]byte{'\n'}, rows...)
+		}
+	}
+	n, werr := writeOnce(f, buf)
+	if werr != nil || n != len(buf) {
+		if n > 0 {
+			if terr := f.Truncate(size); terr != nil {
+				return fmt.Errorf("%s: short write (%d of %d bytes) and truncate failed: %v", a.Path, n, len(buf), terr)
+			}
+		}
+		if werr == nil {
+			werr = fmt.Errorf("short write (%d of %d bytes)", n, len(buf))
+		}
+		return fmt.Errorf("write %s: %w", a.Path, werr)
+	}
+	if !a.NoSync {
+		if err := datasync(f); err != nil {
+			return fmt.Errorf("sync %s: %w", a.Path, err)
+		}
+		if created {
+			if err := syncDir(dir); err != nil {
+				return err
+			}
+		}
+	}
+	return f.Close()
+}
+
+// lock takes the exclusive lock on the sidecar file and returns its release.
+func (a *Appender) lock(ctx context.Context) (func(), error) {
+	lp := LockPath(a.Path)
+	if fi, err := os.Lstat(lp); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", lp, describeMode(fi.Mode()))
+	}
+	fl := flock.New(lp, flock.SetFlag(os.O_CREATE|os.O_RDWR|nofollow|nonblock), flock.SetPermissions(0o644))
+	// Fast path: an uncontended lock is had at once.
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", lp, unwrapPathErr(err))
+	}
+	if !ok {
+		timeout := a.LockTimeout
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		lctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		ok, err = fl.TryLockContext(lctx, time.Millisecond)
+		if !ok {
+			fl.Close()
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				return nil, fmt.Errorf("%s: %w after %s", lp, ErrLockTimeout, timeout)
+			}
+			return nil, fmt.Errorf("lock %s: %w", lp, unwrapPathErr(err))
+		}
+	}
+	return func() { _ = fl.Unlock(); _ = fl.Close() }, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// WriteFileAtomic replaces path with data: a temporary file in the same
+// directory is written, synced and renamed over path, and the directory is
+// synced, so a reader sees the old file or the new one, never a part. A
+// symbolic link or FIFO planted at path is replaced, never followed.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, unwrapPathErr(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("replace %s: %w", path, unwrapLinkErr(err))
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+func unwrapLinkErr(err error) error {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// WriteFileIfChanged writes data atomically unless path already is a regular
+// file holding exactly data; it reports whether it wrote. An unchanged file
+// keeps its mtime.
+func WriteFileIfChanged(path string, data []byte, perm os.FileMode) (bool, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(data)) {
+		if f, err := openRegular(path); err == nil {
+			old := make([]byte, len(data)+1)
+			n, _ := f.ReadAt(old, 0)
+			f.Close()
+			if n == len(data) && bytes.Equal(old[:n], data) {
+				return false, nil
+			}
+		}
+	}
+	return true, WriteFileAtomic(path, data, perm)
+}

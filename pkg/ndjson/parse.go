@@ -1,0 +1,696 @@
+package ndjson
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Reason classifies why a line is not a valid row. The names double as lint
+// rule ids.
+type Reason string
+
+// Reasons a line is skipped.
+const (
+	ReasonInvalidJSON  Reason = "invalid-json"  // not JSON, or not an object
+	ReasonBadEncoding  Reason = "bad-encoding"  // invalid UTF-8 or a NUL byte
+	ReasonMissingField Reason = "missing-field" // a required key is absent
+	ReasonBadType      Reason = "bad-type"      // wrong type, negative number, files > files_total
+	ReasonBadTS        Reason = "bad-ts"        // ts is not RFC 3339 with a zone
+	ReasonBadOp        Reason = "bad-op"        // op is neither push nor pull
+	ReasonBadStatus    Reason = "bad-status"    // status is neither ok nor error
+)
+
+// RowError says why a line is not a valid row.
+type RowError struct {
+	Reason Reason
+	Msg    string
+}
+
+func (e *RowError) Error() string { return e.Msg }
+
+func rowErr(r Reason, format string, args ...any) *RowError {
+	return &RowError{Reason: r, Msg: fmt.Sprintf(format, args...)}
+}
+
+// key bits for required and known keys.
+const (
+	kTS = 1 << iota
+	kOp
+	kRepo
+	kScope
+	kFiles
+	kBytes
+	kDurMS
+	kManifestBefore
+	kManifestAfter
+	kTrigger
+	kMachine
+	kRequired = 1<<iota - 1
+)
+
+// Parser turns one line into an Event. It interns the low-cardinality string
+// fields, so a Parser must not be shared between goroutines.
+type Parser struct {
+	// KeepExtra keeps keys outside the schema in Event.Extra, and optional
+	// keys given as null, so the row can be rebuilt as it was read.
+	KeepExtra bool
+	// KeepRawTS keeps ts as written in Event.TSRaw.
+	KeepRawTS bool
+	intern    map[string]string
+	buf       []byte
+}
+
+// NewParser returns a Parser ready for use.
+func NewParser() *Parser { return &Parser{intern: make(map[string]string, 64)} }
+
+// ParseEvent parses line (without its newline) into e, which it resets. The
+// error, when not nil, is a *RowError.
+func ParseEvent(line []byte, e *Event) error {
+	p := Parser{KeepExtra: true}
+	return p.Parse(line, e)
+}
+
+// internString returns a string equal to b, reusing an earlier one.
+func (p *Parser) internString(b []byte) string {
+	if p.intern == nil {
+		p.intern = make(map[string]string, 64)
+	}
+	if s, ok := p.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.intern) < 4096 {
+		p.intern[s] = s
+	}
+	return s
+}
+
+// Parse parses line (without its newline) into e, which it resets.
+func (p *Parser) Parse(line []byte, e *Event) error {
+	*e = Event{}
+	if !utf8.Valid(line) {
+		return rowErr(ReasonBadEncoding, "invalid UTF-8")
+	}
+	if bytes.IndexByte(line, 0) >= 0 {
+		return rowErr(ReasonBadEncoding, "NUL byte in line")
+	}
+	s := scanner{b: line}
+	s.ws()
+	if s.i >= len(s.b) {
+		return rowErr(ReasonInvalidJSON, "empty line")
+	}
+	if s.b[s.i] != '{' {
+		if err := s.value(); err != nil {
+			return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+		}
+		return rowErr(ReasonInvalidJSON, "not a JSON object")
+	}
+	s.i++
+	var seen int
+	var tsRaw []byte
+	var status []byte
+	var typeErr *RowError
+	var hasStatus bool
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			s.ws()
+			key, esc, err := s.str()
+			if err != nil {
+				return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+			}
+			if esc {
+				key = unescape(key)
+			}
+			s.ws()
+			if s.peek() != ':' {
+				return rowErr(ReasonInvalidJSON, "invalid JSON: expected ':' at byte %d", s.i+1)
+			}
+			s.i++
+			s.ws()
+			start := s.i
+			var target *string
+			var itarget *int64
+			var bit int
+			intern := false
+			switch string(key) {
+			case "ts":
+				bit = kTS
+			case "op":
+				target, bit, intern = &e.Op, kOp, true
+			case "repo":
+				target, bit, intern = &e.Repo, kRepo, true
+			case "scope":
+				target, bit, intern = &e.Scope, kScope, true
+			case "files":
+				itarget, bit = &e.Files, kFiles
+			case "bytes":
+				itarget, bit = &e.Bytes, kBytes
+			case "dur_ms":
+				itarget, bit = &e.DurMS, kDurMS
+			case "manifest_before":
+				target, bit = &e.ManifestBefore, kManifestBefore
+			case "manifest_after":
+				target, bit = &e.ManifestAfter, kManifestAfter
+			case "trigger":
+				target, bit, intern = &e.Trigger, kTrigger, true
+			case "machine":
+				target, bit, intern = &e.Machine, kMachine, true
+			case "status":
+				bit = -1
+			case "error":
+				target = &e.Error
+			case "tenant_id":
+				target, intern = &e.TenantID, true
+			case "session_id":
+				target = &e.SessionID
+			case "files_total":
+				itarget = &e.FilesTotal
+				bit = -2
+			default:
+				if err := s.value(); err != nil {
+					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+				}
+				if p.KeepExtra {
+					e.Extra = setExtra(e.Extra, string(key), bytes.Clone(line[start:s.i]))
+				}
+				goto next
+			}
+			switch {
+			case bit == kTS || bit == -1:
+				c := s.peek()
+				if c == '"' {
+					v, esc, err := s.str()
+					if err != nil {
+						return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+					}
+					if esc {
+						v = unescape(v)
+					}
+					if bit == kTS {
+						tsRaw = v
+						seen |= kTS
+					} else {
+						status, hasStatus = v, true
+					}
+					break
+				}
+				if err := s.value(); err != nil {
+					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+				}
+				if bit == -1 && c == 'n' {
+					status, hasStatus = nil, false // null status: absent
+					if p.KeepExtra {
+						e.Extra = setExtra(e.Extra, "status", []byte("null"))
+					}
+					break
+				}
+				name := "ts"
+				if bit == -1 {
+					name = "status"
+				}
+				if typeErr == nil {
+					typeErr = rowErr(ReasonBadType, "key %q: want a string, got %s", name, kindOf(c))
+				}
+				if bit == kTS {
+					seen |= kTS
+				}
+			case itarget != nil:
+				c := s.peek()
+				v, ok, err := s.int()
+				if err != nil {
+					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+				}
+				if bit == -2 && c == 'n' {
+					if p.KeepExtra {
+						e.Extra = setExtra(e.Extra, "files_total", []byte("null"))
+					}
+					break // null files_total: absent
+				}
+				if bit > 0 {
+					seen |= bit
+				}
+				if !ok || v < 0 {
+					if typeErr == nil {
+						what := kindOf(c)
+						if c == '-' || (c >= '0' && c <= '9') {
+							what = "number " + string(line[start:s.i])
+						}
+						typeErr = rowErr(ReasonBadType, "key %q: want an integer >= 0, got %s", string(key), what)
+					}
+					break
+				}
+				*itarget = v
+				if bit == -2 {
+					e.HasFilesTotal = true
+				}
+			default:
+				c := s.peek()
+				if c == '"' {
+					v, esc, err := s.str()
+					if err != nil {
+						return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+					}
+					if esc {
+						v = unescape(v)
+					}
+					if intern {
+						*target = p.internString(v)
+					} else {
+						*target = string(v)
+					}
+					seen |= bit
+					break
+				}
+				if err := s.value(); err != nil {
+					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
+				}
+				if bit == 0 && c == 'n' {
+					*target = "" // null optional key: absent
+					if p.KeepExtra {
+						e.Extra = setExtra(e.Extra, string(key), []byte("null"))
+					}
+					break
+				}
+				seen |= bit
+				if typeErr == nil {
+					typeErr = rowErr(ReasonBadType, "key %q: want a string, got %s", string(key), kindOf(c))
+				}
+			}
+		next:
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.i++
+				continue
+			case '}':
+				s.i++
+			default:
+				if s.i >= len(s.b) {
+					return rowErr(ReasonInvalidJSON, "invalid JSON: unexpected end of line")
+				}
+				return rowErr(ReasonInvalidJSON, "invalid JSON: unexpected %q at byte %d", s.b[s.i], s.i+1)
+			}
+			break
+		}
+	}
+	s.ws()
+	if s.i < len(s.b) {
+		return rowErr(ReasonInvalidJSON, "invalid JSON: trailing data at byte %d", s.i+1)
+	}
+	if missing := kRequired &^ seen; missing != 0 {
+		for i, k := range RequiredKeys {
+			if missing&(1<<i) != 0 {
+				return rowErr(ReasonMissingField, "missing key %q", k)
+			}
+		}
+	}
+	if typeErr != nil {
+		return typeErr
+	}
+	t, err := ParseTS(tsRaw)
+	if err != nil {
+		return rowErr(ReasonBadTS, "key \"ts\": %q is not an RFC 3339 time with a zone", tsRaw)
+	}
+	e.TS = t
+	if p.KeepRawTS {
+		e.TSRaw = string(tsRaw)
+	}
+	if e.Op != OpPush && e.Op != OpPull {
+		return rowErr(ReasonBadOp, "key \"op\": want \"push\" or \"pull\", got %q", e.Op)
+	}
+	if hasStatus {
+		switch string(status) {
+		case StatusOK:
+			e.Status = StatusOK
+		case StatusError:
+			e.Status = StatusError
+		default:
+			return rowErr(ReasonBadStatus, "key \"status\": want \"ok\" or \"error\", got %q", status)
+		}
+	}
+	if e.HasFilesTotal && e.Files > e.FilesTotal {
+		return rowErr(ReasonBadType, "key \"files\": %d is more than files_total %d", e.Files, e.FilesTotal)
+	}
+	return nil
+}
+
+func setExtra(fs []Field, k string, v []byte) []Field {
+	for i := range fs {
+		if fs[i].Key == k {
+			fs[i].Value = v // a repeated key: the last one wins, as in jq
+			return fs
+		}
+	}
+	return append(fs, Field{Key: k, Value: v})
+}
+
+func kindOf(c byte) string {
+	switch c {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+// ParseTS parses an RFC 3339 time with a zone (Z or an offset), with or
+// without fractional seconds.
+func ParseTS(b []byte) (time.Time, error) {
+	// Fast path: YYYY-MM-DDTHH:MM:SSZ, the form synclog writes.
+	if len(b) == 20 && b[4] == '-' && b[7] == '-' && (b[10] == 'T' || b[10] == 't') &&
+		b[13] == ':' && b[16] == ':' && (b[19] == 'Z' || b[19] == 'z') {
+		y, ok1 := digits(b[0:4])
+		mo, ok2 := digits(b[5:7])
+		d, ok3 := digits(b[8:10])
+		h, ok4 := digits(b[11:13])
+		mi, ok5 := digits(b[14:16])
+		sec, ok6 := digits(b[17:19])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 &&
+			d <= daysIn(time.Month(mo), y) && h < 24 && mi < 60 && sec < 60 {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), nil
+		}
+		return time.Time{}, errors.New("bad time")
+	}
+	return time.Parse(time.RFC3339Nano, string(b))
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// scanner walks one line of JSON.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// str reads a string at s.i and returns its raw contents (escapes not
+// decoded) and whether it holds escapes.
+func (s *scanner) str() ([]byte, bool, error) {
+	if s.peek() != '"' {
+		if s.i >= len(s.b) {
+			return nil, false, errors.New("unexpected end of line, expected a string")
+		}
+		return nil, false, fmt.Errorf("unexpected %q at byte %d, expected a string", s.b[s.i], s.i+1)
+	}
+	s.i++
+	start := s.i
+	esc := false
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			v := s.b[start:s.i]
+			s.i++
+			return v, esc, nil
+		case c == '\\':
+			esc = true
+			if s.i+1 >= len(s.b) {
+				return nil, false, errors.New("unexpected end of line in a string")
+			}
+			switch s.b[s.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i += 2
+			case 'u':
+				if s.i+6 > len(s.b) {
+					return nil, false, errors.New("unexpected end of line in a string")
+				}
+				for _, h := range s.b[s.i+2 : s.i+6] {
+					if unhex(h) < 0 {
+						return nil, false, fmt.Errorf("bad \\u escape at byte %d", s.i+1)
+					}
+				}
+				s.i += 6
+			default:
+				return nil, false, fmt.Errorf("bad escape at byte %d", s.i+1)
+			}
+		case c < 0x20:
+			return nil, false, fmt.Errorf("control character in a string at byte %d", s.i+1)
+		default:
+			s.i++
+		}
+	}
+	return nil, false, errors.New("unexpected end of line in a string")
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// unescape decodes the escapes of a string already checked by str.
+func unescape(v []byte) []byte {
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch v[i+1] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := rune(hex4(v[i+2:]))
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(v) && v[i] == '\\' && v[i+1] == 'u' {
+					if r2 := utf16.DecodeRune(r, rune(hex4(v[i+2:]))); r2 != utf8.RuneError {
+						out = utf8.AppendRune(out, r2)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		default: // '"', '\\', '/'
+			out = append(out, v[i+1])
+		}
+		i += 2
+	}
+	return out
+}
+
+func hex4(b []byte) int {
+	return unhex(b[0])<<12 | unhex(b[1])<<8 | unhex(b[2])<<4 | unhex(b[3])
+}
+
+// int reads a number and reports whether it is an integer that fits int64.
+// Other JSON values are consumed and reported as not ok.
+func (s *scanner) int() (int64, bool, error) {
+	start := s.i
+	c := s.peek()
+	if c != '-' && (c < '0' || c > '9') {
+		return 0, false, s.value()
+	}
+	if err := s.number(); err != nil {
+		return 0, false, err
+	}
+	lit := s.b[start:s.i]
+	if n, err := strconv.ParseInt(string(lit), 10, 64); err == nil {
+		return n, true, nil
+	}
+	// 7.0 or 7e2 are integers too; 1e400 and 0.5 are not.
+	f, err := strconv.ParseFloat(string(lit), 64)
+	if err != nil || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false, nil
+	}
+	return int64(f), true, nil
+}
+
+func (s *scanner) number() error {
+	start := s.i
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case c >= '1' && c <= '9':
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+	default:
+		return fmt.Errorf("bad number at byte %d", start+1)
+	}
+	if s.peek() == '.' {
+		s.i++
+		n := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == n {
+			return fmt.Errorf("bad number at byte %d", start+1)
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		n := s.i
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+		if s.i == n {
+			return fmt.Errorf("bad number at byte %d", start+1)
+		}
+	}
+	return nil
+}
+
+const maxDepth = 512
+
+// value skips one JSON value, checking its syntax.
+func (s *scanner) value() error { return s.valueDepth(0) }
+
+func (s *scanner) valueDepth(depth int) error {
+	if depth > maxDepth {
+		return errors.New("nesting too deep")
+	}
+	s.ws()
+	if s.i >= len(s.b) {
+		return errors.New("unexpected end of line")
+	}
+	switch c := s.b[s.i]; c {
+	case '"':
+		_, _, err := s.str()
+		return err
+	case '{':
+		s.i++
+		s.ws()
+		if s.peek() == '}' {
+			s.i++
+			return nil
+		}
+		for {
+			s.ws()
+			if _, _, err := s.str(); err != nil {
+				return err
+			}
+			s.ws()
+			if s.peek() != ':' {
+				return fmt.Errorf("expected ':' at byte %d", s.i+1)
+			}
+			s.i++
+			if err := s.valueDepth(depth + 1); err != nil {
+				return err
+			}
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.i++
+			case '}':
+				s.i++
+				return nil
+			default:
+				return fmt.Errorf("expected ',' or '}' at byte %d", s.i+1)
+			}
+		}
+	case '[':
+		s.i++
+		s.ws()
+		if s.peek() == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			if err := s.valueDepth(depth + 1); err != nil {
+				return err
+			}
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return nil
+			default:
+				return fmt.Errorf("expected ',' or ']' at byte %d", s.i+1)
+			}
+		}
+	case 't':
+		return s.lit("true")
+	case 'f':
+		return s.lit("false")
+	case 'n':
+		return s.lit("null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return s.number()
+		}
+		return fmt.Errorf("unexpected %q at byte %d", c, s.i+1)
+	}
+}
+
+func (s *scanner) lit(w string) error {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(w)) {
+		return fmt.Errorf("bad literal at byte %d", s.i+1)
+	}
+	s.i += len(w)
+	return nil
+}

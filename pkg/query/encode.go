@@ -1,0 +1,242 @@
+package query
+
+import (
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Encoder renders values the way jq 1.6 prints them: keys sorted (as gojq
+// keeps objects), numbers in jq's shortest form, strings escaped as jq does.
+type Encoder struct {
+	Indent int  // spaces per level; 0 means compact
+	Tab    bool // indent with one tab per level
+	Raw    bool // print strings without quotes
+}
+
+// Append appends v to b, without a trailing newline.
+func (enc *Encoder) Append(b []byte, v any) []byte {
+	if s, ok := v.(string); ok && enc.Raw {
+		return append(b, s...)
+	}
+	return enc.value(b, v, 0)
+}
+
+func (enc *Encoder) pretty() bool { return enc.Tab || enc.Indent > 0 }
+
+func (enc *Encoder) newline(b []byte, depth int) []byte {
+	b = append(b, '\n')
+	if enc.Tab {
+		for range depth {
+			b = append(b, '\t')
+		}
+		return b
+	}
+	for range depth * enc.Indent {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+func (enc *Encoder) value(b []byte, v any, depth int) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		if v {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case int:
+		if v > -1e16 && v < 1e16 {
+			return strconv.AppendInt(b, int64(v), 10)
+		}
+		return AppendNumber(b, float64(v))
+	case float64:
+		return AppendNumber(b, v)
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(v).Float64()
+		return AppendNumber(b, f)
+	case string:
+		return AppendString(b, v)
+	case []any:
+		if len(v) == 0 {
+			return append(b, "[]"...)
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if enc.pretty() {
+				b = enc.newline(b, depth+1)
+			}
+			b = enc.value(b, x, depth+1)
+		}
+		if enc.pretty() {
+			b = enc.newline(b, depth)
+		}
+		return append(b, ']')
+	case map[string]any:
+		if len(v) == 0 {
+			return append(b, "{}"...)
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if enc.pretty() {
+				b = enc.newline(b, depth+1)
+			}
+			b = AppendString(b, k)
+			b = append(b, ':')
+			if enc.pretty() {
+				b = append(b, ' ')
+			}
+			b = enc.value(b, v[k], depth+1)
+		}
+		if enc.pretty() {
+			b = enc.newline(b, depth)
+		}
+		return append(b, '}')
+	default:
+		return append(b, "null"...)
+	}
+}
+
+// AppendNumber formats f as jq 1.6 does: the shortest digits that read
+// back as f, in fixed notation unless the decimal exponent is below -4 or
+// beyond 15 places past the digits; NaN is null; infinities are clamped to
+// the largest finite double.
+func AppendNumber(b []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, "null"...)
+	case math.IsInf(f, 1):
+		f = math.MaxFloat64
+	case math.IsInf(f, -1):
+		f = -math.MaxFloat64
+	}
+	if f == 0 {
+		if math.Signbit(f) {
+			return append(b, "-0"...)
+		}
+		return append(b, '0')
+	}
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], math.Abs(f), 'e', -1, 64)
+	// e is d[.ddd]e±XX
+	mant, exp := e, 0
+	for i, c := range e {
+		if c == 'e' {
+			mant = e[:i]
+			exp, _ = strconv.Atoi(string(e[i+1:]))
+			break
+		}
+	}
+	digits := make([]byte, 0, 17)
+	for _, c := range mant {
+		if c != '.' {
+			digits = append(digits, c)
+		}
+	}
+	decpt := exp + 1
+	if f < 0 {
+		b = append(b, '-')
+	}
+	if decpt <= -4 || decpt > len(digits)+15 {
+		b = append(b, digits[0])
+		if len(digits) > 1 {
+			b = append(b, '.')
+			b = append(b, digits[1:]...)
+		}
+		b = append(b, 'e')
+		x := decpt - 1
+		if x < 0 {
+			b = append(b, '-')
+			x = -x
+		} else {
+			b = append(b, '+')
+		}
+		if x < 10 {
+			b = append(b, '0')
+		}
+		return strconv.AppendInt(b, int64(x), 10)
+	}
+	switch {
+	case decpt <= 0:
+		b = append(b, '0', '.')
+		for range -decpt {
+			b = append(b, '0')
+		}
+		b = append(b, digits...)
+	case decpt >= len(digits):
+		b = append(b, digits...)
+		for range decpt - len(digits) {
+			b = append(b, '0')
+		}
+	default:
+		b = append(b, digits[:decpt]...)
+		b = append(b, '.')
+		b = append(b, digits[decpt:]...)
+	}
+	return b
+}
+
+const hex = "0123456789abcdef"
+
+// AppendString appends s as a JSON string escaped as jq escapes it.
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+			if c < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, "\ufffd"...)
+				i++
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
