@@ -76,6 +76,7 @@ runtime error in the program; halt_error's own status.`,
 	}
 	o.addFlags(cmd.Flags())
 	// Pre-filters and jq flags are per call, never configuration.
+	commandLineOnly(cmd.Flags())
 	return cmd
 }
 

@@ -91,6 +91,16 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 	return root
 }
 
+// noConfigAnnotation marks a flag that only the command line sets: never
+// the environment or the config file (query's pre-filters, say, where
+// SYNCLOG_MACHINE must not silently filter rows).
+const noConfigAnnotation = "synclog/no-config"
+
+// commandLineOnly marks every flag of fs as set by the command line only.
+func commandLineOnly(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) { _ = fs.SetAnnotation(f.Name, noConfigAnnotation, []string{"true"}) })
+}
+
 // configKey is the configuration key of a flag.
 func configKey(f *pflag.Flag) string {
 	if k, ok := f.Annotations[configKeyAnnotation]; ok && len(k) > 0 {
@@ -121,6 +131,9 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 	var applyErr error
 	flags.VisitAll(func(f *pflag.Flag) {
 		if applyErr != nil || f.Name == "help" || f.Name == "version" {
+			return
+		}
+		if _, ok := f.Annotations[noConfigAnnotation]; ok {
 			return
 		}
 		key := configKey(f)

@@ -448,9 +448,9 @@ func runInto(ctx context.Context, cr *chunkResult, buf *[]byte, code *gojq.Code,
 			flush(cr, buf)
 			cr.errored = true
 			if where != "" {
-				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error (at %s): %v", where, err)})
+				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error (at %s): %s", where, errorText(err))})
 			} else {
-				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error: %v", err)})
+				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error: %s", errorText(err))})
 			}
 			continue
 		}
@@ -466,6 +466,23 @@ func runInto(ctx context.Context, cr *chunkResult, buf *[]byte, code *gojq.Code,
 		*buf = enc.Append(*buf, x)
 		*buf = append(*buf, sep...)
 	}
+}
+
+// errorText is what jq prints for a runtime error: error("msg") shows msg,
+// error(value) shows the value and "(not a string)".
+func errorText(err error) string {
+	var ve gojq.ValueError
+	if errors.As(err, &ve) {
+		switch v := ve.Value().(type) {
+		case string:
+			return v
+		case nil:
+			return "null (null)"
+		default:
+			return string((&Encoder{}).Append(nil, v)) + " (not a string)"
+		}
+	}
+	return err.Error()
 }
 
 func flush(cr *chunkResult, buf *[]byte) {
