@@ -82,6 +82,7 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 	root.AddCommand(
 		newRecordCmd(g),
 		newQueryCmd(g),
+		newCostCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
 	)
