@@ -45,6 +45,12 @@ type globalOptions struct {
 }
 
 func newRootCmd(io *IOStreams) *cobra.Command {
+	root, _ := newRoot(io)
+	return root
+}
+
+// newRoot builds the command tree and returns the globals it shares.
+func newRoot(io *IOStreams) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{io: io, lookupEnv: os.LookupEnv, clock: time.Now}
 	root := &cobra.Command{
 		Use:   "synclog",
@@ -89,7 +95,7 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(flagErr)
 	}
-	return root
+	return root, g
 }
 
 // noConfigAnnotation marks a flag that only the command line sets: never

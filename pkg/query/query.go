@@ -254,10 +254,13 @@ func Run(ctx context.Context, paths []string, o Options, out, errw io.Writer) (*
 	if o.Slurp || o.NullInput {
 		// Whole-input modes: rows are gathered in order and the program runs once.
 		var rows []input
-		stats, err := readInputs(ctx, paths, parseOpts, func(in input) { rows = append(rows, in) })
-		res.Stats = stats
-		if err != nil {
-			return res, err
+		if !o.NullInput || strings.Contains(o.Program, "input") {
+			// jq -n reads nothing unless the program asks for input or inputs.
+			stats, err := readInputs(ctx, paths, parseOpts, func(in input) { rows = append(rows, in) })
+			res.Stats = stats
+			if err != nil {
+				return res, err
+			}
 		}
 		all := make([]any, len(rows))
 		for i := range rows {
