@@ -42,16 +42,16 @@ type costOptions struct {
 	Since       string
 	Until       string
 	LockTimeout time.Duration
-	Prices      map[string]*ratValue // by cost.Keys
+	Prices      map[string]*priceValue // by cost.Keys
 }
 
-// ratValue is a flag holding a non-negative decimal, checked by
+// priceValue is a flag holding a non-negative decimal, checked by
 // cost.ParseRat when set.
-type ratValue struct{ text string }
+type priceValue struct{ text string }
 
-func (v *ratValue) String() string { return v.text }
-func (v *ratValue) Type() string   { return "decimal" }
-func (v *ratValue) Set(s string) error {
+func (v *priceValue) String() string { return v.text }
+func (v *priceValue) Type() string   { return "decimal" }
+func (v *priceValue) Set(s string) error {
 	if _, err := cost.ParseRat(s); err != nil {
 		return err
 	}
@@ -80,10 +80,10 @@ func (o *costOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Until, "until", "", "only periods that start at or before this time: a duration back from now, a date or RFC 3339")
 	fs.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Second, "how long to wait for the aggregate file's lock")
 	def := cost.DefaultPriceModel()
-	o.Prices = make(map[string]*ratValue, len(cost.Keys))
+	o.Prices = make(map[string]*priceValue, len(cost.Keys))
 	for _, k := range cost.Keys {
 		r, _ := def.Get(k)
-		v := &ratValue{text: r.RatString()}
+		v := &priceValue{text: r.RatString()}
 		o.Prices[k] = v
 		fs.Var(v, priceFlag(k), priceUsage[k])
 	}
@@ -146,8 +146,12 @@ is not a non-negative decimal.`,
 	fs := cmd.Flags()
 	o.addFlags(fs)
 	setConfigKey(fs, "out", "cost.out")
-	setConfigKey(fs, "format", "cost.format")
 	setConfigKey(fs, "period", "cost.period")
+	// Filters and the output format are per call, never configuration:
+	// SYNCLOG_TENANT must not silently drop rows from the aggregate file.
+	for _, name := range []string{"format", "tenant", "since", "until"} {
+		_ = fs.SetAnnotation(name, noConfigAnnotation, []string{"true"})
+	}
 	setConfigKey(fs, "lock-timeout", "lock_timeout")
 	for _, k := range cost.Keys {
 		setConfigKey(fs, priceFlag(k), "pricing."+k)
@@ -304,11 +308,11 @@ func renderCost(w io.Writer, format string, kind cost.PeriodKind, generatedAt st
 			runs += r.Runs
 			pushed += r.BytesPushed
 			pulled += r.BytesPulled
-			cells = append(cells, []string{r.TenantID, r.Period, itoa(r.Runs), itoa(r.BytesPushed),
-				itoa(r.BytesPulled), itoa(r.CostUSDCents), r.CostExactCents})
+			cells = append(cells, []string{r.TenantID, r.Period, costInt(r.Runs), costInt(r.BytesPushed),
+				costInt(r.BytesPulled), costInt(r.CostUSDCents), r.CostExactCents})
 		}
-		cells = append(cells, []string{"total", "", itoa(runs), itoa(pushed), itoa(pulled),
-			itoa(cents), cost.FormatExact(exact)})
+		cells = append(cells, []string{"total", "", costInt(runs), costInt(pushed), costInt(pulled),
+			costInt(cents), cost.FormatExact(exact)})
 		return renderTable(w, header, cells)
 	default:
 		var b bytes.Buffer
@@ -320,7 +324,7 @@ func renderCost(w io.Writer, format string, kind cost.PeriodKind, generatedAt st
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func costInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 // appendCost appends the closed aggregates the file does not hold yet. The
 // file itself is locked while it is read and appended to, so two runs at
@@ -472,7 +476,7 @@ func parseCostLine(line []byte) (*costKey, cost.PeriodKind, string) {
 	if !ok {
 		return nil, 0, costKind + ` row without a string "period"`
 	}
-	pk, ok := periodKindOf(period)
+	pk, ok := costPeriodKindOf(period)
 	if !ok {
 		return nil, 0, fmt.Sprintf("%s row: period %q is not a day (2026-04-16), ISO week (2026-W16) or month (2026-04)", costKind, period)
 	}
@@ -483,15 +487,15 @@ func parseCostLine(line []byte) (*costKey, cost.PeriodKind, string) {
 	return &costKey{period, tenant}, pk, ""
 }
 
-// periodKindOf recognises a period label.
-func periodKindOf(label string) (cost.PeriodKind, bool) {
+// costPeriodKindOf recognises a period label.
+func costPeriodKindOf(label string) (cost.PeriodKind, bool) {
 	if t, err := time.Parse("2006-01-02", label); err == nil && t.Format("2006-01-02") == label {
 		return cost.Day, true
 	}
 	if t, err := time.Parse("2006-01", label); err == nil && t.Format("2006-01") == label {
 		return cost.Month, true
 	}
-	if len(label) == 8 && label[4] == '-' && label[5] == 'W' && allDigits(label[:4]) && allDigits(label[6:]) {
+	if len(label) == 8 && label[4] == '-' && label[5] == 'W' && costAllDigits(label[:4]) && costAllDigits(label[6:]) {
 		if w, _ := strconv.Atoi(label[6:]); w >= 1 && w <= 53 {
 			return cost.Week, true
 		}
@@ -499,7 +503,7 @@ func periodKindOf(label string) (cost.PeriodKind, bool) {
 	return 0, false
 }
 
-func allDigits(s string) bool {
+func costAllDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

@@ -166,8 +166,7 @@ func runQuery(cmd *cobra.Command, o *queryOptions, args []string) error {
 // skipReport says how many lines were skipped, naming the first few.
 func skipReport(st *ndjson.Stats, n int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "skipped %d %s that %s not valid rows", st.Skipped(), plural(st.Skipped(), "line", "lines"),
-		plural(st.Skipped(), "is", "are"))
+	fmt.Fprintf(&b, "skipped %d %s", st.Skipped(), plural(st.Skipped(), "line that is not a valid row", "lines that are not valid rows"))
 	for _, ex := range st.Examples(n) {
 		fmt.Fprintf(&b, "\n  %s", ex)
 	}

@@ -212,13 +212,12 @@ type segment struct {
 }
 
 type chunkResult struct {
-	segs      []segment
-	last      int // 0 no output, 1 falsy, 2 truthy
-	errored   bool
-	halted    bool
-	haltCode  int
-	values    []any // for tables
-	strictErr error
+	segs     []segment
+	last     int // 0 no output, 1 falsy, 2 truthy
+	errored  bool
+	halted   bool
+	haltCode int
+	values   []any // for tables
 }
 
 // Run runs the query over the rows of paths and writes outputs to out and
