@@ -5,7 +5,8 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/synclog/synclog/pkg/ndjson"
 )
 
 // Encoder renders values the way jq 1.6 prints them: keys sorted (as gojq
@@ -191,52 +192,7 @@ func AppendNumber(b []byte, f float64) []byte {
 	return b
 }
 
-const hex = "0123456789abcdef"
-
-// AppendString appends s as a JSON string escaped as jq escapes it.
-func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-			if c < utf8.RuneSelf {
-				i++
-				continue
-			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, "\ufffd"...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// AppendString appends s as a JSON string escaped as jq escapes it, which
+// is the way synclog writes strings: ", \ and control characters (and DEL)
+// escaped, nothing HTML-escaped, invalid UTF-8 replaced by U+FFFD.
+func AppendString(b []byte, s string) []byte { return ndjson.AppendJSONString(b, s) }
