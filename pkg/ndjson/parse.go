@@ -63,7 +63,6 @@ type Parser struct {
 	// KeepRawTS keeps ts as written in Event.TSRaw.
 	KeepRawTS bool
 	intern    map[string]string
-	buf       []byte
 }
 
 // NewParser returns a Parser ready for use.
@@ -115,7 +114,9 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 	var seen int
 	var tsRaw []byte
 	var status []byte
-	var typeErr *RowError
+	// typeErrs holds, per known key (by slot), the type error of its last
+	// occurrence: a repeated key's last value wins, as in jq.
+	var typeErrs [16]*RowError
 	var hasStatus bool
 	s.ws()
 	if s.peek() == '}' {
@@ -139,42 +140,42 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			start := s.i
 			var target *string
 			var itarget *int64
-			var bit int
+			var bit, slot int
 			intern := false
 			switch string(key) {
 			case "ts":
-				bit = kTS
+				bit, slot = kTS, 0
 			case "op":
-				target, bit, intern = &e.Op, kOp, true
+				target, bit, intern, slot = &e.Op, kOp, true, 1
 			case "repo":
-				target, bit, intern = &e.Repo, kRepo, true
+				target, bit, intern, slot = &e.Repo, kRepo, true, 2
 			case "scope":
-				target, bit, intern = &e.Scope, kScope, true
+				target, bit, intern, slot = &e.Scope, kScope, true, 3
 			case "files":
-				itarget, bit = &e.Files, kFiles
+				itarget, bit, slot = &e.Files, kFiles, 4
 			case "bytes":
-				itarget, bit = &e.Bytes, kBytes
+				itarget, bit, slot = &e.Bytes, kBytes, 5
 			case "dur_ms":
-				itarget, bit = &e.DurMS, kDurMS
+				itarget, bit, slot = &e.DurMS, kDurMS, 6
 			case "manifest_before":
-				target, bit = &e.ManifestBefore, kManifestBefore
+				target, bit, slot = &e.ManifestBefore, kManifestBefore, 7
 			case "manifest_after":
-				target, bit = &e.ManifestAfter, kManifestAfter
+				target, bit, slot = &e.ManifestAfter, kManifestAfter, 8
 			case "trigger":
-				target, bit, intern = &e.Trigger, kTrigger, true
+				target, bit, intern, slot = &e.Trigger, kTrigger, true, 9
 			case "machine":
-				target, bit, intern = &e.Machine, kMachine, true
+				target, bit, intern, slot = &e.Machine, kMachine, true, 10
 			case "status":
-				bit = -1
+				bit, slot = -1, 11
 			case "error":
-				target = &e.Error
+				target, slot = &e.Error, 12
 			case "tenant_id":
-				target, intern = &e.TenantID, true
+				target, intern, slot = &e.TenantID, true, 13
 			case "session_id":
-				target = &e.SessionID
+				target, slot = &e.SessionID, 14
 			case "files_total":
 				itarget = &e.FilesTotal
-				bit = -2
+				bit, slot = -2, 15
 			default:
 				if err := s.value(); err != nil {
 					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
@@ -183,6 +184,10 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 					e.Extra = setExtra(e.Extra, string(key), bytes.Clone(line[start:s.i]))
 				}
 				goto next
+			}
+			typeErrs[slot] = nil
+			if len(e.Extra) > 0 {
+				e.Extra = delExtra(e.Extra, string(key)) // an earlier null of this key
 			}
 			switch {
 			case bit == kTS || bit == -1:
@@ -217,9 +222,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 				if bit == -1 {
 					name = "status"
 				}
-				if typeErr == nil {
-					typeErr = rowErr(ReasonBadType, "key %q: want a string, got %s", name, kindOf(c))
-				}
+				typeErrs[slot] = rowErr(ReasonBadType, "key %q: want a string, got %s", name, kindOf(c))
 				if bit == kTS {
 					seen |= kTS
 				}
@@ -230,6 +233,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
 				}
 				if bit == -2 && c == 'n' {
+					e.FilesTotal, e.HasFilesTotal = 0, false
 					if p.KeepExtra {
 						e.Extra = setExtra(e.Extra, "files_total", []byte("null"))
 					}
@@ -239,13 +243,11 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 					seen |= bit
 				}
 				if !ok || v < 0 {
-					if typeErr == nil {
-						what := kindOf(c)
-						if c == '-' || (c >= '0' && c <= '9') {
-							what = "number " + string(line[start:s.i])
-						}
-						typeErr = rowErr(ReasonBadType, "key %q: want an integer >= 0, got %s", string(key), what)
+					what := kindOf(c)
+					if c == '-' || (c >= '0' && c <= '9') {
+						what = "number " + string(line[start:s.i])
 					}
+					typeErrs[slot] = rowErr(ReasonBadType, "key %q: want an integer >= 0, got %s", string(key), what)
 					break
 				}
 				*itarget = v
@@ -281,9 +283,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 					break
 				}
 				seen |= bit
-				if typeErr == nil {
-					typeErr = rowErr(ReasonBadType, "key %q: want a string, got %s", string(key), kindOf(c))
-				}
+				typeErrs[slot] = rowErr(ReasonBadType, "key %q: want a string, got %s", string(key), kindOf(c))
 			}
 		next:
 			s.ws()
@@ -313,8 +313,10 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			}
 		}
 	}
-	if typeErr != nil {
-		return typeErr
+	for _, te := range typeErrs {
+		if te != nil {
+			return te
+		}
 	}
 	t, err := ParseTS(tsRaw)
 	if err != nil {
@@ -353,6 +355,15 @@ func setExtra(fs []Field, k string, v []byte) []Field {
 	return append(fs, Field{Key: k, Value: v})
 }
 
+func delExtra(fs []Field, k string) []Field {
+	for i := range fs {
+		if fs[i].Key == k {
+			return append(fs[:i], fs[i+1:]...)
+		}
+	}
+	return fs
+}
+
 func kindOf(c byte) string {
 	switch c {
 	case '"':
@@ -388,7 +399,14 @@ func ParseTS(b []byte) (time.Time, error) {
 		}
 		return time.Time{}, errors.New("bad time")
 	}
-	return time.Parse(time.RFC3339Nano, string(b))
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err == nil {
+		// An offset can carry a time out of the years RFC 3339 can write in UTC.
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return time.Time{}, errors.New("bad time: year out of range in UTC")
+		}
+	}
+	return t, err
 }
 
 func digits(b []byte) (int, bool) {

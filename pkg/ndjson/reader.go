@@ -358,8 +358,16 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 			continue
 		}
 		if eof {
-			if len(carry) > 0 && !(atStart && bytes.Equal(carry, bom)) && !isBlank(carry) {
+			rest := carry
+			if atStart {
+				rest = bytes.TrimPrefix(rest, bom)
+			}
+			if len(rest) > 0 && !isBlank(rest) {
 				src.Partial = true
+			} else if len(rest) > 0 {
+				// A blank last line without its newline is counted as blank, like
+				// any other: pass it on as a line of its own.
+				emit(&Chunk{Path: path, FirstLine: line, Data: append(carry, '\n'), AtStart: atStart})
 			}
 			return nil
 		}
