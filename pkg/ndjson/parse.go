@@ -2,6 +2,7 @@ package ndjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -63,6 +64,7 @@ type Parser struct {
 	// KeepRawTS keeps ts as written in Event.TSRaw.
 	KeepRawTS bool
 	intern    map[string]string
+	recent    [256]string // a direct-mapped cache in front of intern
 }
 
 // NewParser returns a Parser ready for use.
@@ -77,16 +79,24 @@ func ParseEvent(line []byte, e *Event) error {
 
 // internString returns a string equal to b, reusing an earlier one.
 func (p *Parser) internString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	h := (uint(len(b))*131 + uint(b[0])*31 + uint(b[len(b)/2])*7 + uint(b[len(b)-1])) & 255
+	if s := p.recent[h]; s == string(b) {
+		return s
+	}
 	if p.intern == nil {
 		p.intern = make(map[string]string, 64)
 	}
-	if s, ok := p.intern[string(b)]; ok {
-		return s
+	s, ok := p.intern[string(b)]
+	if !ok {
+		s = string(b)
+		if len(p.intern) < 4096 {
+			p.intern[s] = s
+		}
 	}
-	s := string(b)
-	if len(p.intern) < 4096 {
-		p.intern[s] = s
-	}
+	p.recent[h] = s
 	return s
 }
 
@@ -461,6 +471,17 @@ func (s *scanner) str() ([]byte, bool, error) {
 	start := s.i
 	esc := false
 	for s.i < len(s.b) {
+		// Skip plain bytes eight at a time, then one at a time; only
+		// quotes, backslashes and control bytes need a closer look.
+		for s.i+8 <= len(s.b) && plain8(binary.LittleEndian.Uint64(s.b[s.i:])) {
+			s.i += 8
+		}
+		for s.i < len(s.b) && plainStr[s.b[s.i]] {
+			s.i++
+		}
+		if s.i >= len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -496,6 +517,33 @@ func (s *scanner) str() ([]byte, bool, error) {
 	}
 	return nil, false, errors.New("unexpected end of line in a string")
 }
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes of x is a quote, a
+// backslash or a control byte (below 0x20). A zero byte of v shows as a
+// high bit in (v - ones) &^ v; bytes of x below 0x20 show in x - 0x20*ones.
+// Both tests may flag bytes after a real hit, never miss one, and only the
+// "all plain" answer is used.
+func plain8(x uint64) bool {
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	hit := (q - ones) &^ q
+	hit |= (bs - ones) &^ bs
+	hit |= (x - ones*0x20) &^ x
+	return hit&highs == 0
+}
+
+// plainStr marks the bytes that stand for themselves inside a JSON string.
+var plainStr = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func unhex(c byte) int {
 	switch {
