@@ -79,14 +79,36 @@ func (o *costOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Since, "since", "", "only periods that end after this time: a duration back from now (24h, 7d, 2w), a date or RFC 3339")
 	fs.StringVar(&o.Until, "until", "", "only periods that start at or before this time: a duration back from now, a date or RFC 3339")
 	fs.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Second, "how long to wait for the aggregate file's lock")
+	o.Prices = addPriceFlags(fs)
+}
+
+// addPriceFlags adds a flag per price model key, at its default, each bound
+// to its pricing.* config key.
+func addPriceFlags(fs *pflag.FlagSet) map[string]*priceValue {
 	def := cost.DefaultPriceModel()
-	o.Prices = make(map[string]*priceValue, len(cost.Keys))
+	prices := make(map[string]*priceValue, len(cost.Keys))
 	for _, k := range cost.Keys {
 		r, _ := def.Get(k)
 		v := &priceValue{text: r.RatString()}
-		o.Prices[k] = v
+		prices[k] = v
 		fs.Var(v, priceFlag(k), priceUsage[k])
+		setConfigKey(fs, priceFlag(k), "pricing."+k)
 	}
+	return prices
+}
+
+// priceModel is the model the price flags hold.
+func priceModel(prices map[string]*priceValue) (cost.PriceModel, error) {
+	var model cost.PriceModel
+	for _, k := range cost.Keys {
+		if err := model.Set(k, prices[k].text); err != nil {
+			return model, usageErrorf("%v", err)
+		}
+	}
+	if err := model.Validate(); err != nil {
+		return model, usageErrorf("%v", err)
+	}
+	return model, nil
 }
 
 func newCostCmd(g *globalOptions) *cobra.Command {
@@ -153,9 +175,6 @@ is not a non-negative decimal.`,
 		_ = fs.SetAnnotation(name, noConfigAnnotation, []string{"true"})
 	}
 	setConfigKey(fs, "lock-timeout", "lock_timeout")
-	for _, k := range cost.Keys {
-		setConfigKey(fs, priceFlag(k), "pricing."+k)
-	}
 	return cmd
 }
 
@@ -210,14 +229,9 @@ func runCost(ctx context.Context, o *costOptions) error {
 	if !since.IsZero() && !until.IsZero() && since.After(until) {
 		return usageErrorf("--since %s is after --until %s", o.Since, o.Until)
 	}
-	var model cost.PriceModel
-	for _, k := range cost.Keys {
-		if err := model.Set(k, o.Prices[k].text); err != nil {
-			return usageErrorf("%v", err)
-		}
-	}
-	if err := model.Validate(); err != nil {
-		return usageErrorf("%v", err)
+	model, err := priceModel(o.Prices)
+	if err != nil {
+		return err
 	}
 	paths, err := g.logPaths()
 	if err != nil {

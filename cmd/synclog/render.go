@@ -22,6 +22,11 @@ func renderTable(w io.Writer, header []string, rows [][]string) error {
 	if !isTerminal(w) {
 		return writeTSV(w, header, rows)
 	}
+	return drawTable(w, header, rows)
+}
+
+// drawTable draws a table with tablewriter, wherever w is.
+func drawTable(w io.Writer, header []string, rows [][]string) error {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	hdr := make([]any, len(header))
 	for i, h := range header {

@@ -89,6 +89,7 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 		newRecordCmd(g),
 		newQueryCmd(g),
 		newCostCmd(g),
+		newSummarizeCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
 	)

@@ -143,6 +143,38 @@ func (a *Aggregator) Add(e *ndjson.Event) {
 	}
 }
 
+// Merge adds what b counted to a, as if b's rows had been added to a after
+// a's own: the merged Aggregator prices them exactly as one that saw every
+// row in that order. b must have the same now and model; it is left empty
+// of meaning afterwards and must not be used again. Scans that count chunks
+// of a log in parallel merge the per-chunk Aggregators in log order.
+func (a *Aggregator) Merge(b *Aggregator) {
+	if b == nil {
+		return
+	}
+	remap := make([]uint32, len(b.groups))
+	for i := range b.groups {
+		g := &b.groups[i]
+		gi := a.group(g.day, b.tenants[g.tenant])
+		ag := &a.groups[gi]
+		ag.runs += g.runs
+		ag.pushed += g.pushed
+		ag.pulled += g.pulled
+		remap[i] = gi
+	}
+	months := make([]int64, 0, len(b.months))
+	for k := range b.months {
+		months = append(months, k)
+	}
+	slices.Sort(months)
+	for _, k := range months {
+		for _, p := range b.months[k].pulls {
+			p.group = remap[p.group]
+			a.addPull(k, p)
+		}
+	}
+}
+
 func (a *Aggregator) group(day int64, tenant string) uint32 {
 	if a.hasLast && a.groups[a.lastGroup].day == day && a.lastTenant == tenant {
 		return a.lastGroup

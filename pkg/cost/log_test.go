@@ -354,3 +354,42 @@ func TestMemoryGrowsWithGroups(t *testing.T) {
 		t.Errorf("pulls under the allowance were sorted")
 	}
 }
+
+// TestMergeEqualsOnePass splits rows into chunks at every point, counts
+// each chunk alone and merges them in order: the aggregates must be those
+// of one Aggregator that saw every row.
+func TestMergeEqualsOnePass(t *testing.T) {
+	m := model(t, KeyIncludedEgressGiB, "1", KeyStoredGiB, "300")
+	now := ts(t, "2026-05-31T00:00:00Z")
+	rows := []ndjson.Event{
+		row(t, "2026-05-10T10:00:00Z", "pull", "t-a", gib),
+		row(t, "2026-05-10T10:00:00Z", "pull", "t-b", gib),
+		row(t, "2026-04-30T23:00:00Z", "push", "", 5),
+		row(t, "2026-05-10T09:00:00Z", "pull", "t-c", gib/2),
+		failed(row(t, "2026-05-11T09:00:00Z", "push", "t-a", 7)),
+		row(t, "2026-05-10T10:00:00Z", "pull", "t-a", gib/3),
+		row(t, "2026-06-01T00:00:00Z", "pull", "t-a", gib), // after now
+	}
+	want := run(m, now, rows)
+	for _, kind := range []PeriodKind{Day, Week, Month} {
+		wantAggs := want.Aggregates(kind)
+		for i := 0; i <= len(rows); i++ {
+			for j := i; j <= len(rows); j++ {
+				a := run(m, now, rows[:i])
+				a.Merge(run(m, now, rows[i:j]))
+				a.Merge(run(m, now, rows[j:]))
+				got := a.Aggregates(kind)
+				if len(got) != len(wantAggs) {
+					t.Fatalf("split %d,%d: %d aggregates, want %d", i, j, len(got), len(wantAggs))
+				}
+				for k := range got {
+					g, w := got[k], wantAggs[k]
+					if g.Period != w.Period || g.Tenant != w.Tenant || g.Runs != w.Runs ||
+						g.BytesPushed != w.BytesPushed || g.BytesPulled != w.BytesPulled || g.Exact.Cmp(w.Exact) != 0 {
+						t.Fatalf("split %d,%d %s: got %+v, want %+v", i, j, kind, g, w)
+					}
+				}
+			}
+		}
+	}
+}

@@ -63,6 +63,10 @@ type Parser struct {
 	KeepExtra bool
 	// KeepRawTS keeps ts as written in Event.TSRaw.
 	KeepRawTS bool
+	// Lean checks manifest_before, manifest_after and session_id but leaves
+	// them empty in the Event: readers that never look at them save an
+	// allocation per field and row.
+	Lean bool
 	intern    map[string]string
 	recent    [256]string // a direct-mapped cache in front of intern
 }
@@ -151,7 +155,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			var target *string
 			var itarget *int64
 			var bit, slot int
-			intern := false
+			intern, lean := false, false
 			switch string(key) {
 			case "ts":
 				bit, slot = kTS, 0
@@ -168,9 +172,9 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			case "dur_ms":
 				itarget, bit, slot = &e.DurMS, kDurMS, 6
 			case "manifest_before":
-				target, bit, slot = &e.ManifestBefore, kManifestBefore, 7
+				target, bit, slot, lean = &e.ManifestBefore, kManifestBefore, 7, p.Lean
 			case "manifest_after":
-				target, bit, slot = &e.ManifestAfter, kManifestAfter, 8
+				target, bit, slot, lean = &e.ManifestAfter, kManifestAfter, 8, p.Lean
 			case "trigger":
 				target, bit, intern, slot = &e.Trigger, kTrigger, true, 9
 			case "machine":
@@ -182,7 +186,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			case "tenant_id":
 				target, intern, slot = &e.TenantID, true, 13
 			case "session_id":
-				target, slot = &e.SessionID, 14
+				target, slot, lean = &e.SessionID, 14, p.Lean
 			case "files_total":
 				itarget = &e.FilesTotal
 				bit, slot = -2, 15
@@ -274,9 +278,12 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 					if esc {
 						v = unescape(v)
 					}
-					if intern {
+					switch {
+					case lean:
+						*target = ""
+					case intern:
 						*target = p.internString(v)
-					} else {
+					default:
 						*target = string(v)
 					}
 					seen |= bit

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -360,6 +361,34 @@ func TestParseEventTSOutsideRFC3339InUTC(t *testing.T) {
 		var re *RowError
 		if !errors.As(err, &re) || re.Reason != ReasonBadTS {
 			t.Errorf("ts %s: %v, want bad-ts", ts, err)
+		}
+	}
+}
+
+// TestParserLean checks that a lean parser still checks the fields it does
+// not keep, and keeps everything else.
+func TestParserLean(t *testing.T) {
+	line := []byte(row("session_id", `"s-1"`, "status", `"error"`, "error", `"boom"`))
+	var full, lean Event
+	if err := NewParser().Parse(line, &full); err != nil {
+		t.Fatal(err)
+	}
+	p := NewParser()
+	p.Lean = true
+	if err := p.Parse(line, &lean); err != nil {
+		t.Fatal(err)
+	}
+	if lean.ManifestBefore != "" || lean.ManifestAfter != "" || lean.SessionID != "" {
+		t.Errorf("lean parse kept %q %q %q", lean.ManifestBefore, lean.ManifestAfter, lean.SessionID)
+	}
+	full.ManifestBefore, full.ManifestAfter, full.SessionID = "", "", ""
+	if !reflect.DeepEqual(full, lean) {
+		t.Errorf("lean parse differs:\n got %+v\nwant %+v", lean, full)
+	}
+	for _, bad := range []string{row("manifest_after", `7`), row("session_id", `[]`), row("manifest_before", drop)} {
+		var e Event
+		if err := p.Parse([]byte(bad), &e); err == nil {
+			t.Errorf("lean parse accepted %s", bad)
 		}
 	}
 }

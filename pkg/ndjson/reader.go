@@ -471,6 +471,7 @@ type ReadOptions struct {
 	ScanOptions
 	KeepExtra bool
 	KeepRawTS bool
+	Lean      bool // see Parser.Lean
 	// Filter, when set, drops rows before they are passed on; it runs on the
 	// workers.
 	Filter func(*Event) bool
@@ -480,7 +481,7 @@ type ReadOptions struct {
 // row in order on one goroutine; lines that are not valid rows are counted
 // in the returned Stats.
 func ReadEvents(ctx context.Context, paths []string, opts ReadOptions, fn func(*Row) error) (*Stats, error) {
-	parsers := sync.Pool{New: func() any { p := NewParser(); p.KeepExtra, p.KeepRawTS = opts.KeepExtra, opts.KeepRawTS; return p }}
+	parsers := sync.Pool{New: func() any { p := NewParser(); p.KeepExtra, p.KeepRawTS, p.Lean = opts.KeepExtra, opts.KeepRawTS, opts.Lean; return p }}
 	return Scan(ctx, paths, opts.ScanOptions, func(c *Chunk, st *ChunkStats) []Row {
 		p := parsers.Get().(*Parser)
 		defer parsers.Put(p)

@@ -1,0 +1,348 @@
+// Package report builds the sync dashboard: one streaming pass over the
+// event logs, on every core, into a Summary that renders as markdown, JSON
+// or terminal tables.
+package report
+
+import (
+	"cmp"
+	"context"
+	"io"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/synclog/synclog/pkg/cost"
+	"github.com/synclog/synclog/pkg/ndjson"
+)
+
+// DefaultStaleAfter is how old a machine's last successful push may be
+// before the machine is stale.
+const DefaultStaleAfter = 24 * time.Hour
+
+// Window is "the last 7 days" of the per-repo and per-trigger sections.
+const Window = 7 * 24 * time.Hour
+
+// Options is one summary.
+type Options struct {
+	Now         time.Time      // the present; rows after it are ignored
+	GeneratedAt time.Time      // the real clock, or Now when the user gave it
+	Loc         *time.Location // zone of the hour and day buckets (nil: UTC)
+	StaleAfter  time.Duration  // 0: DefaultStaleAfter
+	Prices      cost.PriceModel
+	Workers     int       // 0: every core
+	Stdin       io.Reader // read for the path "-"
+	// OnProgress, when set, is called with the bytes read so far.
+	OnProgress func(read int64)
+}
+
+// Summary is the dashboard's content.
+type Summary struct {
+	GeneratedAt time.Time
+	Now         time.Time
+	Loc         *time.Location
+	StaleAfter  time.Duration
+	Sources     []*ndjson.SourceStats
+	Rows        int64 // valid rows read, future ones too
+	Skipped     int64 // lines that were not valid rows
+
+	PushesPerHour [24]HourBucket
+	BytesPerDay   [7]DayBucket
+	Repos         []RunStat // by name
+	Machines      []Machine // by name
+	Triggers      []RunStat // by name
+
+	WeekCents int64    // the week's cost, the sum of rounded (tenant, day) amounts
+	WeekExact *big.Rat // its exact sum, in cents
+}
+
+// HourBucket is one real hour [Start, Start+1h).
+type HourBucket struct {
+	Start  time.Time // in the summary's zone
+	Pushes int64
+	Failed int64
+}
+
+// DayBucket is one calendar day in the summary's zone (23 to 25 hours).
+type DayBucket struct {
+	Start, End     time.Time // End is the next day's start
+	Pushed, Pulled int64     // bytes of successful rows
+}
+
+// Day is the bucket's date, YYYY-MM-DD.
+func (d DayBucket) Day() string { return d.Start.Format(time.DateOnly) }
+
+// RunStat counts the runs of one repo or trigger over the last 7 days.
+type RunStat struct {
+	Name      string
+	Runs      int64
+	Errors    int64
+	LastError string // the error of the latest failed run; "" when none
+	HasError  bool   // some run failed (LastError may still be "")
+	lastErrAt time.Time
+}
+
+// FailureRate is Errors/Runs, 0 without runs.
+func (r RunStat) FailureRate() float64 {
+	if r.Runs == 0 {
+		return 0
+	}
+	return float64(r.Errors) / float64(r.Runs)
+}
+
+// Machine is one machine seen in the log and its last successful push.
+type Machine struct {
+	Name        string
+	LastSuccess time.Time     // zero: never
+	Age         time.Duration // Now - LastSuccess
+	Stale       bool          // no successful push, or older than StaleAfter
+}
+
+// Build reads the logs at paths once and summarises them.
+func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
+	if o.Loc == nil {
+		o.Loc = time.UTC
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = DefaultStaleAfter
+	}
+	if o.GeneratedAt.IsZero() {
+		o.GeneratedAt = o.Now
+	}
+	fr := newFrame(o.Now, o.Loc)
+	total := newPartial(fr, o.Prices)
+	parsers := make(chan *ndjson.Parser, 16)
+	stats, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin, OnProgress: o.OnProgress},
+		func(c *ndjson.Chunk, st *ndjson.ChunkStats) *partial {
+			var p *ndjson.Parser
+			select {
+			case p = <-parsers:
+			default:
+				p = ndjson.NewParser()
+				p.Lean = true
+			}
+			part := newPartial(fr, o.Prices)
+			var e ndjson.Event
+			st.Blank += c.Lines(func(n int64, line []byte) {
+				if err := p.Parse(line, &e); err != nil {
+					st.Skip(c.Path, n, err)
+					return
+				}
+				st.Rows++
+				part.add(&e)
+			})
+			select {
+			case parsers <- p:
+			default:
+			}
+			return part
+		},
+		func(part *partial) error {
+			total.merge(part)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	s := total.summary(o)
+	s.Sources = stats.Sources
+	s.Rows, s.Skipped = stats.Rows(), stats.Skipped()
+	return s, nil
+}
+
+// frame holds the bucket edges every chunk shares.
+type frame struct {
+	now       time.Time
+	hourStart time.Time    // start of the first of the 24 hours
+	days      [8]time.Time // starts of the 7 days, then the end of the last
+	since     time.Time    // now - 7 days: start of the repo and trigger window
+	costFrom  time.Time    // first instant that can change the week's cost
+}
+
+func newFrame(now time.Time, loc *time.Location) *frame {
+	now = now.In(loc)
+	f := &frame{now: now, since: now.Add(-Window)}
+	// The hour containing now, in loc: wall-clock truncation handles zones
+	// whose offset is not a whole number of hours.
+	last := time.Date(now.Year(), now.Month(), now.Day(), now.Hour(), 0, 0, 0, loc)
+	if last.After(now) { // a wall hour that starts twice (DST): take the real one
+		last = last.Add(-time.Hour)
+	}
+	for last.Add(time.Hour).Compare(now) <= 0 {
+		last = last.Add(time.Hour)
+	}
+	f.hourStart = last.Add(-23 * time.Hour)
+	y, m, d := now.Date()
+	for i := range 8 {
+		f.days[i] = time.Date(y, m, d-6+i, 0, 0, 0, 0, loc)
+	}
+	// The week's cost covers 7 UTC days ending today (UTC); egress inside
+	// them depends on every pull since the start of their first month.
+	u := now.UTC()
+	first := time.Date(u.Year(), u.Month(), u.Day()-6, 0, 0, 0, 0, time.UTC)
+	f.costFrom = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return f
+}
+
+// partial is what one chunk counted; partials merge in log order.
+type partial struct {
+	fr       *frame
+	hours    [24]HourBucket
+	days     [7]DayBucket
+	repos    map[string]*RunStat
+	triggers map[string]*RunStat
+	machines map[string]*lastPush
+	cost     *cost.Aggregator
+}
+
+func newPartial(fr *frame, prices cost.PriceModel) *partial {
+	return &partial{
+		fr:       fr,
+		repos:    make(map[string]*RunStat),
+		triggers: make(map[string]*RunStat),
+		machines: make(map[string]*lastPush),
+		cost:     cost.NewAggregator(prices, fr.now),
+	}
+}
+
+func (p *partial) add(e *ndjson.Event) {
+	fr := p.fr
+	if e.TS.After(fr.now) {
+		return
+	}
+	failed := e.Failed()
+	if e.Op == ndjson.OpPush && !e.TS.Before(fr.hourStart) {
+		h := &p.hours[e.TS.Sub(fr.hourStart)/time.Hour]
+		h.Pushes++
+		if failed {
+			h.Failed++
+		}
+	}
+	if !failed && !e.TS.Before(fr.days[0]) {
+		i := 6
+		for e.TS.Before(fr.days[i]) {
+			i--
+		}
+		switch e.Op {
+		case ndjson.OpPush:
+			p.days[i].Pushed += e.Bytes
+		case ndjson.OpPull:
+			p.days[i].Pulled += e.Bytes
+		}
+	}
+	if !e.TS.Before(fr.since) {
+		count(p.repos, e.Repo, e, failed)
+		count(p.triggers, e.Trigger, e, failed)
+	}
+	m := p.machines[e.Machine]
+	if m == nil {
+		m = &lastPush{}
+		p.machines[e.Machine] = m
+	}
+	if e.Op == ndjson.OpPush && !failed && (!m.ok || e.TS.After(m.at)) {
+		m.at, m.ok = e.TS, true
+	}
+	if !e.TS.Before(fr.costFrom) {
+		p.cost.Add(e)
+	}
+}
+
+// lastPush is a machine's last successful push, if any.
+type lastPush struct {
+	at time.Time
+	ok bool
+}
+
+func count(m map[string]*RunStat, name string, e *ndjson.Event, failed bool) {
+	r := m[name]
+	if r == nil {
+		r = &RunStat{Name: name}
+		m[name] = r
+	}
+	r.Runs++
+	if failed {
+		r.Errors++
+		// A later row with the same ts wins: log order breaks ties.
+		if !r.HasError || !e.TS.Before(r.lastErrAt) {
+			r.HasError, r.lastErrAt, r.LastError = true, e.TS, e.Error
+		}
+	}
+}
+
+// merge adds q, whose rows come after p's in the log.
+func (p *partial) merge(q *partial) {
+	for i := range p.hours {
+		p.hours[i].Pushes += q.hours[i].Pushes
+		p.hours[i].Failed += q.hours[i].Failed
+	}
+	for i := range p.days {
+		p.days[i].Pushed += q.days[i].Pushed
+		p.days[i].Pulled += q.days[i].Pulled
+	}
+	mergeRuns(p.repos, q.repos)
+	mergeRuns(p.triggers, q.triggers)
+	for name, t := range q.machines {
+		m := p.machines[name]
+		if m == nil {
+			p.machines[name] = t
+		} else if t.ok && (!m.ok || t.at.After(m.at)) {
+			*m = *t
+		}
+	}
+	p.cost.Merge(q.cost)
+}
+
+func mergeRuns(dst, src map[string]*RunStat) {
+	for name, s := range src {
+		d := dst[name]
+		if d == nil {
+			dst[name] = s
+			continue
+		}
+		d.Runs += s.Runs
+		d.Errors += s.Errors
+		if s.HasError && (!d.HasError || !s.lastErrAt.Before(d.lastErrAt)) {
+			d.HasError, d.lastErrAt, d.LastError = true, s.lastErrAt, s.LastError
+		}
+	}
+}
+
+func (p *partial) summary(o Options) *Summary {
+	fr := p.fr
+	s := &Summary{
+		GeneratedAt: o.GeneratedAt,
+		Now:         fr.now,
+		Loc:         o.Loc,
+		StaleAfter:  o.StaleAfter,
+		Repos:       sortedRuns(p.repos),
+		Triggers:    sortedRuns(p.triggers),
+	}
+	for i := range s.PushesPerHour {
+		s.PushesPerHour[i] = p.hours[i]
+		s.PushesPerHour[i].Start = fr.hourStart.Add(time.Duration(i) * time.Hour).In(o.Loc)
+	}
+	for i := range s.BytesPerDay {
+		s.BytesPerDay[i] = p.days[i]
+		s.BytesPerDay[i].Start, s.BytesPerDay[i].End = fr.days[i], fr.days[i+1]
+	}
+	for name, t := range p.machines {
+		m := Machine{Name: name, Stale: true}
+		if t.ok {
+			m.LastSuccess = t.at
+			m.Age = fr.now.Sub(t.at)
+			m.Stale = m.Age > o.StaleAfter
+		}
+		s.Machines = append(s.Machines, m)
+	}
+	slices.SortFunc(s.Machines, func(a, b Machine) int { return cmp.Compare(a.Name, b.Name) })
+	s.WeekCents, s.WeekExact = cost.WeekTotal(p.cost)
+	return s
+}
+
+func sortedRuns(m map[string]*RunStat) []RunStat {
+	out := make([]RunStat, 0, len(m))
+	for _, r := range m {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b RunStat) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
