@@ -18,9 +18,14 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs every testdata/script/*.txtar end to end against the
-// real binary entry point. The sample log is at $SAMPLE.
+// real binary entry point. The sample log is at $SAMPLE; $DSTLOG holds
+// three days around the end of US daylight saving time (2026-11-01).
 func TestScripts(t *testing.T) {
 	sample, err := filepath.Abs("../../testdata/sample.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := filepath.Abs("../../testdata/dst-fallback.ndjson")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +37,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("SAMPLE", sample)
+			env.Setenv("DSTLOG", dst)
 			env.Setenv("SYNCLOG_MACHINE", "test-machine")
 			env.Setenv("NO_COLOR", "1")
 			return nil

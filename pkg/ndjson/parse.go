@@ -66,9 +66,9 @@ type Parser struct {
 	// Lean checks manifest_before, manifest_after and session_id but leaves
 	// them empty in the Event: readers that never look at them save an
 	// allocation per field and row.
-	Lean bool
-	intern    map[string]string
-	recent    [256]string // a direct-mapped cache in front of intern
+	Lean   bool
+	intern map[string]string
+	recent [256]string // a direct-mapped cache in front of intern
 }
 
 // NewParser returns a Parser ready for use.

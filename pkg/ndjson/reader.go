@@ -481,7 +481,11 @@ type ReadOptions struct {
 // row in order on one goroutine; lines that are not valid rows are counted
 // in the returned Stats.
 func ReadEvents(ctx context.Context, paths []string, opts ReadOptions, fn func(*Row) error) (*Stats, error) {
-	parsers := sync.Pool{New: func() any { p := NewParser(); p.KeepExtra, p.KeepRawTS, p.Lean = opts.KeepExtra, opts.KeepRawTS, opts.Lean; return p }}
+	parsers := sync.Pool{New: func() any {
+		p := NewParser()
+		p.KeepExtra, p.KeepRawTS, p.Lean = opts.KeepExtra, opts.KeepRawTS, opts.Lean
+		return p
+	}}
 	return Scan(ctx, paths, opts.ScanOptions, func(c *Chunk, st *ChunkStats) []Row {
 		p := parsers.Get().(*Parser)
 		defer parsers.Put(p)
