@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -89,6 +90,26 @@ func TestPlain8(t *testing.T) {
 					t.Fatalf("plain8(%q) = %v, want %v", b, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestControlBytes checks both string paths: a line without control bytes
+// takes the vectorised one, a line with a tab between tokens the careful
+// one, and a control byte inside a string is refused either way.
+func TestControlBytes(t *testing.T) {
+	ok := row("repo", `"a\tb"`)
+	tabbed := strings.Replace(ok, `,"op"`, ",\t\"op\"", 1)
+	for _, l := range []string{ok, tabbed} {
+		var e Event
+		if err := ParseEvent([]byte(l), &e); err != nil || e.Repo != "a\tb" || e.Op != "push" {
+			t.Errorf("%q: %v %+v", l, err, e)
+		}
+	}
+	for _, l := range []string{row("repo", "\"a\tb\""), strings.Replace(tabbed, `"a\tb"`, "\"a\x01b\"", 1)} {
+		var e Event
+		if err := ParseEvent([]byte(l), &e); err == nil {
+			t.Errorf("%q: accepted a control byte in a string", l)
 		}
 	}
 }

@@ -110,10 +110,11 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 	if !utf8.Valid(line) {
 		return rowErr(ReasonBadEncoding, "invalid UTF-8")
 	}
-	if bytes.IndexByte(line, 0) >= 0 {
+	ctl := hasControl(line)
+	if ctl && bytes.IndexByte(line, 0) >= 0 {
 		return rowErr(ReasonBadEncoding, "NUL byte in line")
 	}
-	s := scanner{b: line}
+	s := scanner{b: line, noCtl: !ctl}
 	s.ws()
 	if s.i >= len(s.b) {
 		return rowErr(ReasonInvalidJSON, "empty line")
@@ -445,6 +446,26 @@ func daysIn(m time.Month, y int) int {
 type scanner struct {
 	b []byte
 	i int
+	// noCtl: the line is known to hold no control byte (below 0x20), so
+	// strings need no byte-by-byte check.
+	noCtl bool
+}
+
+// hasControl reports whether b holds a byte below 0x20.
+func hasControl(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-ones*0x20)&^x&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scanner) peek() byte {
@@ -476,6 +497,14 @@ func (s *scanner) str() ([]byte, bool, error) {
 	}
 	s.i++
 	start := s.i
+	if s.noCtl {
+		// No control byte in the line: the string ends at the next quote
+		// unless a backslash comes first. Both searches are vectorised.
+		if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 && bytes.IndexByte(s.b[start:start+q], '\\') < 0 {
+			s.i = start + q + 1
+			return s.b[start : start+q], false, nil
+		}
+	}
 	esc := false
 	for s.i < len(s.b) {
 		// Skip plain bytes eight at a time, then one at a time; only
