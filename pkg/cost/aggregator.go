@@ -2,7 +2,6 @@ package cost
 
 import (
 	"cmp"
-	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -38,14 +37,12 @@ type Aggregate struct {
 // EgressCentsPerGiB per GiB, charged to the tenant and day of the row that
 // pulled them.
 //
-// Memory: Add keeps one small record per (tenant, day) group, so memory
-// grows with the number of groups, not rows, with one exception that egress
-// ordering needs. Which pull crosses the monthly allowance depends on ts
-// order, and rows may come out of order, so every pull with bytes > 0 is
-// kept as a 24-byte record (seconds, nanoseconds, bytes, group index) in a
-// per-month slice. Pushes and zero-byte pulls keep nothing per row. When a
-// month's pulls never exceed the allowance, its slice is neither sorted nor
-// walked; when its pulls arrived in ts order, it is walked without sorting.
+// Memory: Add keeps one small record per (tenant, day) group, and, unless
+// SkipPullDetail was called, a 24-byte record (seconds, nanoseconds, bytes,
+// group index) per pull with bytes > 0: which pull crosses a month's
+// allowance depends on ts order, and rows may come out of order. Across
+// days ts order is day order, so only the pulls of the one day per month
+// that crosses the allowance are ever sorted and walked.
 // The day-level base, storage and egress amounts are computed when
 // Aggregates or WeekTotal is called, so rows may be added afterwards.
 //
@@ -68,6 +65,9 @@ type Aggregator struct {
 	months    map[int64]*monthPulls
 	lastMonth *monthPulls
 	lastMKey  int64
+
+	skipDetail bool           // see SkipPullDetail
+	detailDays map[int64]bool // with skipDetail: the crossing days, once asked
 }
 
 type groupKey struct {
@@ -92,9 +92,7 @@ type pull struct {
 }
 
 type monthPulls struct {
-	pulls  []pull
-	total  int64 // saturates at math.MaxInt64
-	sorted bool  // pulls are in ts order
+	pulls []pull // in log order
 }
 
 // NewAggregator returns an Aggregator pricing rows with m (copied; nil fields
@@ -137,7 +135,7 @@ func (a *Aggregator) Add(e *ndjson.Event) {
 		g.pushed += b
 	case ndjson.OpPull:
 		g.pulled += b
-		if b > 0 {
+		if b > 0 && !a.skipDetail {
 			a.addPull(g.month, pull{sec: sec, bytes: b, nsec: int32(e.TS.Nanosecond()), group: gi})
 		}
 	}
@@ -203,20 +201,12 @@ func (a *Aggregator) addPull(month int64, p pull) {
 	if mp == nil || a.lastMKey != month {
 		mp = a.months[month]
 		if mp == nil {
-			mp = &monthPulls{sorted: true}
+			mp = &monthPulls{}
 			a.months[month] = mp
 		}
 		a.lastMonth, a.lastMKey = mp, month
 	}
-	if n := len(mp.pulls); n > 0 && mp.sorted && comparePulls(p, mp.pulls[n-1]) < 0 {
-		mp.sorted = false
-	}
 	mp.pulls = append(mp.pulls, p)
-	if mp.total > math.MaxInt64-p.bytes {
-		mp.total = math.MaxInt64
-	} else {
-		mp.total += p.bytes
-	}
 }
 
 func comparePulls(x, y pull) int {
@@ -364,10 +354,13 @@ func (a *Aggregator) addShared(exact []big.Rat) {
 }
 
 // addEgress adds the cost of the pulled bytes beyond each month's allowance
-// to the groups of the rows that pulled them.
+// to the groups of the rows that pulled them. Across days, ts order is day
+// order, so the day totals of the groups tell which days are wholly within
+// the allowance, which wholly beyond it, and which one day crosses it; only
+// that day's pulls are walked one by one, in ts order (ties in log order).
 func (a *Aggregator) addEgress(exact []big.Rat) {
 	m := &a.model
-	if m.EgressCentsPerGiB.Sign() == 0 || len(a.months) == 0 {
+	if m.EgressCentsPerGiB.Sign() == 0 {
 		return
 	}
 	perByte := new(big.Rat).SetFrac64(1, GiB)
@@ -377,33 +370,29 @@ func (a *Aggregator) addEgress(exact []big.Rat) {
 		allow.SetInt64(0)
 	}
 
-	var full []int64                // bytes of pulls wholly beyond the allowance, per group
-	var partial map[uint32]*big.Rat // beyond-allowance part of the crossing pull, per group
-	cum, b := new(big.Int), new(big.Int)
-	cumR := new(big.Rat)
-	for _, mp := range a.months {
-		if mp.total < math.MaxInt64 && cumR.SetInt64(mp.total).Cmp(allow) <= 0 {
-			continue // the month never exceeds the allowance: no sort, no walk
+	full := make([]int64, len(a.groups)) // bytes wholly beyond the allowance, per group
+	var partial map[uint32]*big.Rat      // beyond-allowance part of the crossing pull
+	r := new(big.Rat)
+	for _, cd := range a.crossings(allow) {
+		for _, gi := range cd.after {
+			full[gi] += a.groups[gi].pulled
 		}
-		if !mp.sorted {
-			slices.SortStableFunc(mp.pulls, comparePulls)
-			mp.sorted = true
+		if cd.day < 0 {
+			continue
 		}
-		if full == nil {
-			full = make([]int64, len(a.groups))
-		}
-		cum.SetInt64(0)
+		pulls := a.dayPulls(cd.month, cd.day)
+		cum := new(big.Int).Set(cd.before)
 		crossed := false
-		for _, p := range mp.pulls {
+		b := new(big.Int)
+		for _, p := range pulls {
 			if crossed {
 				full[p.group] += p.bytes
 				continue
 			}
 			cum.Add(cum, b.SetInt64(p.bytes))
-			if cumR.SetInt(cum).Cmp(allow) <= 0 {
+			if r.SetInt(cum).Cmp(allow) <= 0 {
 				continue
 			}
-			// This pull crosses the allowance; the bytes before it did not.
 			crossed = true
 			if partial == nil {
 				partial = make(map[uint32]*big.Rat)
@@ -413,10 +402,9 @@ func (a *Aggregator) addEgress(exact []big.Rat) {
 				part = new(big.Rat)
 				partial[p.group] = part
 			}
-			part.Add(part, cumR.Sub(cumR, allow))
+			part.Add(part, r.Sub(r, allow))
 		}
 	}
-	r := new(big.Rat)
 	for gi, n := range full {
 		if n != 0 {
 			r.SetInt64(n)
@@ -428,6 +416,116 @@ func (a *Aggregator) addEgress(exact []big.Rat) {
 		r.Mul(part, perByte)
 		exact[gi].Add(&exact[gi], r)
 	}
+}
+
+// crossing is one month's split: the groups of the days wholly beyond the
+// allowance, and the day that crosses it (-1: none) with the bytes pulled
+// in the month before that day.
+type crossing struct {
+	month  int64
+	day    int64
+	before *big.Int
+	after  []uint32
+}
+
+// crossings splits every month whose pulls exceed allow, in month order.
+func (a *Aggregator) crossings(allow *big.Rat) []crossing {
+	var gs []uint32
+	for gi := range a.groups {
+		if a.groups[gi].pulled > 0 {
+			gs = append(gs, uint32(gi))
+		}
+	}
+	slices.SortFunc(gs, func(x, y uint32) int { return cmp.Compare(a.groups[x].day, a.groups[y].day) })
+	var out []crossing
+	cum, next, b := new(big.Int), new(big.Int), new(big.Int)
+	r := new(big.Rat)
+	var cur *crossing
+	for i := 0; i < len(gs); {
+		g0 := &a.groups[gs[i]]
+		if cur == nil || cur.month != g0.month {
+			out = append(out, crossing{month: g0.month, day: -1})
+			cur = &out[len(out)-1]
+			cum.SetInt64(0)
+		}
+		j := i
+		next.Set(cum)
+		for ; j < len(gs) && a.groups[gs[j]].day == g0.day; j++ {
+			next.Add(next, b.SetInt64(a.groups[gs[j]].pulled))
+		}
+		switch {
+		case r.SetInt(next).Cmp(allow) <= 0: // wholly within
+		case r.SetInt(cum).Cmp(allow) >= 0: // wholly beyond
+			cur.after = append(cur.after, gs[i:j]...)
+		default:
+			cur.day, cur.before = g0.day, new(big.Int).Set(cum)
+		}
+		cum.Set(next)
+		i = j
+	}
+	return slices.DeleteFunc(out, func(c crossing) bool { return c.day < 0 && len(c.after) == 0 })
+}
+
+// dayPulls returns the pulls of one day in ts order, ties in log order.
+func (a *Aggregator) dayPulls(month, day int64) []pull {
+	if a.skipDetail && !a.detailDays[day] {
+		panic("cost: the pulls of a day that crosses the egress allowance were not given to AddPullDetail")
+	}
+	var out []pull
+	if mp := a.months[month]; mp != nil {
+		for _, p := range mp.pulls {
+			if a.groups[p.group].day == day {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.SortStableFunc(out, comparePulls)
+	return out
+}
+
+// SkipPullDetail makes Add keep nothing per pull, so memory grows with the
+// (tenant, day) groups only, never with rows. Egress stays exact on one
+// condition: once every row is added, the pulls of each day CrossingDays
+// returns are given, in log order, to AddPullDetail (a second read of
+// those days). Call it before the first Add.
+func (a *Aggregator) SkipPullDetail() { a.skipDetail = true }
+
+// CrossingDays returns the UTC days on which a month's pulls go past the
+// included egress: the only days whose pulls must be walked one by one.
+func (a *Aggregator) CrossingDays() []time.Time {
+	allow := new(big.Rat).Mul(a.model.IncludedEgressGiB, big.NewRat(GiB, 1))
+	if allow.Sign() < 0 {
+		allow.SetInt64(0)
+	}
+	var out []time.Time
+	for _, c := range a.crossings(allow) {
+		if c.day >= 0 {
+			out = append(out, dayTime(c.day))
+		}
+	}
+	return out
+}
+
+// AddPullDetail keeps the per-pull record of e, a row already counted by
+// Add, when it is a pull with bytes on one of CrossingDays; other rows are
+// ignored. Call it in log order.
+func (a *Aggregator) AddPullDetail(e *ndjson.Event) {
+	if e == nil || e.Op != ndjson.OpPull || e.Bytes <= 0 || e.TS.After(a.now) {
+		return
+	}
+	sec := e.TS.Unix()
+	day := floorDiv(sec, secondsPerDay)
+	if a.detailDays == nil {
+		a.detailDays = make(map[int64]bool)
+		for _, d := range a.CrossingDays() {
+			a.detailDays[floorDiv(d.Unix(), secondsPerDay)] = true
+		}
+	}
+	if !a.detailDays[day] {
+		return
+	}
+	gi := a.group(day, e.Tenant())
+	a.addPull(a.groups[gi].month, pull{sec: sec, bytes: e.Bytes, nsec: int32(e.TS.Nanosecond()), group: gi})
 }
 
 // dayTime returns the UTC midnight starting day (days since 1970-01-01).

@@ -340,19 +340,68 @@ func TestMemoryGrowsWithGroups(t *testing.T) {
 		t.Fatalf("groups %d, tenants %d, months %d", len(a.groups), len(a.tenants), len(a.months))
 	}
 
-	// Out-of-order pulls below the allowance are stored but never sorted.
-	for _, at := range []string{"2026-05-12T00:00:00Z", "2026-05-11T00:00:00Z"} {
-		p := row(t, at, "pull", "t-a", 10)
+	// With SkipPullDetail, pulls keep nothing per row either.
+	a.SkipPullDetail()
+	for i := 0; i < 1000; i++ {
+		p := row(t, "2026-05-12T00:00:00Z", "pull", "t-a", 10)
 		a.Add(&p)
 	}
-	mp := a.months[2026*12+4]
-	if mp == nil || len(mp.pulls) != 2 || mp.sorted {
-		t.Fatalf("month pulls = %+v", mp)
+	if len(a.months) != 0 || len(a.groups) != 7 {
+		t.Fatalf("months %d, groups %d", len(a.months), len(a.groups))
 	}
-	a.Aggregates(Day)
-	if mp.sorted || mp.pulls[0].sec < mp.pulls[1].sec {
-		t.Errorf("pulls under the allowance were sorted")
+}
+
+// TestSkipPullDetailSecondPass prices a log where egress crosses the
+// allowance mid-day, with rows out of order, once with every pull kept and
+// once with SkipPullDetail plus a second pass over the crossing days: the
+// aggregates must be the same.
+func TestSkipPullDetailSecondPass(t *testing.T) {
+	m := model(t, KeyBaseCentsPerMonth, "0", KeyIncludedEgressGiB, "2")
+	now := ts(t, "2026-06-10T00:00:00Z")
+	rows := []ndjson.Event{
+		row(t, "2026-05-03T10:00:00Z", "pull", "t-a", gib/2),
+		row(t, "2026-05-04T12:00:00Z", "pull", "t-b", gib),
+		row(t, "2026-05-04T09:00:00Z", "pull", "t-c", gib/3), // before t-b's, logged after
+		row(t, "2026-05-04T12:00:00Z", "pull", "t-a", gib),   // tie with t-b: after it
+		row(t, "2026-05-02T01:00:00Z", "pull", "t-b", gib/4), // an earlier day, logged late
+		row(t, "2026-05-05T00:00:00Z", "pull", "t-c", gib),   // wholly beyond
+		row(t, "2026-06-01T00:00:00Z", "pull", "t-a", 3*gib), // June crosses on its first pull
+		row(t, "2026-06-02T00:00:00Z", "push", "t-b", gib),
 	}
+	ref := run(m, now, rows)
+	a := NewAggregator(m, now)
+	a.SkipPullDetail()
+	for i := range rows {
+		a.Add(&rows[i])
+	}
+	days := a.CrossingDays()
+	if len(days) != 2 || !days[0].Equal(ts(t, "2026-05-04T00:00:00Z")) || !days[1].Equal(ts(t, "2026-06-01T00:00:00Z")) {
+		t.Fatalf("crossing days %v", days)
+	}
+	for i := range rows {
+		a.AddPullDetail(&rows[i])
+	}
+	for _, kind := range []PeriodKind{Day, Month} {
+		got, w := a.Aggregates(kind), ref.Aggregates(kind)
+		if len(got) != len(w) {
+			t.Fatalf("%s: %d aggregates, want %d", kind, len(got), len(w))
+		}
+		for i := range got {
+			if got[i].Period != w[i].Period || got[i].Tenant != w[i].Tenant || got[i].Exact.Cmp(w[i].Exact) != 0 {
+				t.Errorf("%s #%d: got %s %s %s, want %s %s %s", kind, i, got[i].Period, got[i].Tenant, got[i].Exact.RatString(),
+					w[i].Period, w[i].Tenant, w[i].Exact.RatString())
+			}
+		}
+	}
+	// Spot check against the model by hand: 3/4 GiB before May 4, which in
+	// ts order is t-c gib/3 = 357913941 bytes, then t-b 1 GiB, ending
+	// 357913941 - gib/4 = 89478485 bytes beyond 2 GiB, then t-a 1 GiB, all
+	// beyond; 1 cent per GiB.
+	checkAggs(t, a.Aggregates(Day)[2:5], []want{
+		{"2026-05-04", "t-a", "1", 1, ""},
+		{"2026-05-04", "t-b", "89478485/1073741824", 1, ""},
+		{"2026-05-04", "t-c", "0", 0, ""},
+	})
 }
 
 // TestMergeEqualsOnePass splits rows into chunks at every point, counts

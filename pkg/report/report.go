@@ -109,6 +109,9 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		o.GeneratedAt = o.Now
 	}
 	fr := newFrame(o.Now, o.Loc)
+	// Files can be read twice: keep nothing per pull, and read again the
+	// rare day on which a month's pulls cross the included egress.
+	fr.twoPass = !slices.Contains(paths, "-")
 	total := newPartial(fr, o.Prices)
 	parsers := make(chan *ndjson.Parser, 16)
 	stats, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin, OnProgress: o.OnProgress},
@@ -143,6 +146,18 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if days := total.cost.CrossingDays(); fr.twoPass && len(days) > 0 {
+		_, err := ndjson.ReadEvents(ctx, paths, ndjson.ReadOptions{ScanOptions: ndjson.ScanOptions{Workers: o.Workers}, Lean: true},
+			func(r *ndjson.Row) error {
+				if !r.Event.TS.Before(fr.costFrom) {
+					total.cost.AddPullDetail(&r.Event)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+	}
 	s := total.summary(o)
 	s.Sources = stats.Sources
 	s.Rows, s.Skipped = stats.Rows(), stats.Skipped()
@@ -156,6 +171,7 @@ type frame struct {
 	days      [8]time.Time // starts of the 7 days, then the end of the last
 	since     time.Time    // now - 7 days: start of the repo and trigger window
 	costFrom  time.Time    // first instant that can change the week's cost
+	twoPass   bool         // the sources can be read again (none is stdin)
 }
 
 func newFrame(now time.Time, loc *time.Location) *frame {
@@ -195,13 +211,17 @@ type partial struct {
 }
 
 func newPartial(fr *frame, prices cost.PriceModel) *partial {
-	return &partial{
+	p := &partial{
 		fr:       fr,
 		repos:    make(map[string]*RunStat),
 		triggers: make(map[string]*RunStat),
 		machines: make(map[string]*lastPush),
 		cost:     cost.NewAggregator(prices, fr.now),
 	}
+	if fr.twoPass {
+		p.cost.SkipPullDetail()
+	}
+	return p
 }
 
 func (p *partial) add(e *ndjson.Event) {

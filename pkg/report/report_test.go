@@ -420,3 +420,61 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestWeekCostTwoPass prices the sample with a small egress allowance, so
+// that April's pulls cross it mid-day: the two-pass read of a file (nothing
+// kept per pull) must give the week's cost that the one-pass read of stdin
+// (every pull kept) and a plain cost.Aggregator give.
+func TestWeekCostTwoPass(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/sample.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "log.ndjson")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := cost.DefaultPriceModel()
+	if err := m.Set(cost.KeyIncludedEgressGiB, "0.004"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(cost.KeyEgressCentsPerGiB, "700"); err != nil {
+		t.Fatal(err)
+	}
+	now := mustTime(t, "2026-04-16T20:00:00Z")
+
+	ref := cost.NewAggregator(m, now)
+	_, err = ndjson.ReadEvents(context.Background(), []string{path}, ndjson.ReadOptions{}, func(r *ndjson.Row) error {
+		ref.Add(&r.Event)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days := ref.CrossingDays(); len(days) != 1 {
+		t.Fatalf("crossing days %v, want one in April", days)
+	}
+	wantCents, wantExact := cost.WeekTotal(ref)
+
+	file, err := Build(context.Background(), []string{path}, Options{Now: now, Prices: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := Build(context.Background(), []string{"-"}, Options{Now: now, Prices: m, Stdin: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*Summary{"file": file, "stdin": stdin} {
+		if s.WeekCents != wantCents || s.WeekExact.Cmp(wantExact) != 0 {
+			t.Errorf("%s: week %d (%s), want %d (%s)", name, s.WeekCents, s.WeekExact.RatString(), wantCents, wantExact.RatString())
+		}
+	}
+	// The allowance does bite: the week costs more than with the defaults.
+	def, err := Build(context.Background(), []string{path}, Options{Now: now, Prices: cost.DefaultPriceModel()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.WeekExact.Cmp(wantExact) >= 0 {
+		t.Errorf("egress beyond the allowance costs nothing: %s vs %s", wantExact.RatString(), def.WeekExact.RatString())
+	}
+}
