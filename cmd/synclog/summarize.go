@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,9 @@ import (
 
 // DefaultSummaryOut is the dashboard summarize writes, relative to --root.
 const DefaultSummaryOut = "state/log/sync-summary.md"
+
+// summarizeMemoryLimit is summarize's soft memory limit (see runSummarize).
+const summarizeMemoryLimit = 40 << 20
 
 type summarizeOptions struct {
 	g          *globalOptions
@@ -89,6 +94,12 @@ func runSummarize(ctx context.Context, o *summarizeOptions) error {
 	paths, err := g.logPaths()
 	if err != nil {
 		return err
+	}
+	// What a pass allocates is chunk buffers, dead once merged: a soft
+	// limit makes the collector return them early, so peak memory stays
+	// flat whatever the size of the logs. GOMEMLIMIT overrides it.
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(summarizeMemoryLimit)
 	}
 	generated := g.now
 	if !g.nowGiven {

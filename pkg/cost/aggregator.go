@@ -68,6 +68,8 @@ type Aggregator struct {
 
 	skipDetail bool           // see SkipPullDetail
 	detailDays map[int64]bool // with skipDetail: the crossing days, once asked
+	budget     int            // see LimitPullDetail; 0: no limit
+	kept       int            // pulls kept by Add and Merge
 }
 
 type groupKey struct {
@@ -135,8 +137,8 @@ func (a *Aggregator) Add(e *ndjson.Event) {
 		g.pushed += b
 	case ndjson.OpPull:
 		g.pulled += b
-		if b > 0 && !a.skipDetail {
-			a.addPull(g.month, pull{sec: sec, bytes: b, nsec: int32(e.TS.Nanosecond()), group: gi})
+		if b > 0 {
+			a.keepPull(g.month, pull{sec: sec, bytes: b, nsec: int32(e.TS.Nanosecond()), group: gi})
 		}
 	}
 }
@@ -168,7 +170,7 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	for _, k := range months {
 		for _, p := range b.months[k].pulls {
 			p.group = remap[p.group]
-			a.addPull(k, p)
+			a.keepPull(k, p)
 		}
 	}
 }
@@ -194,6 +196,24 @@ func (a *Aggregator) group(day int64, tenant string) uint32 {
 	}
 	a.lastGroup, a.lastTenant, a.hasLast = gi, a.tenants[ti], true
 	return gi
+}
+
+// keepPull keeps the record of a pull counted by Add or Merge, unless detail
+// is off or goes over its budget.
+func (a *Aggregator) keepPull(month int64, p pull) {
+	if a.skipDetail {
+		return
+	}
+	if a.budget > 0 && a.kept >= a.budget {
+		// Over budget: drop every record; the caller reads the crossing
+		// days again (NeedsPullDetail).
+		a.skipDetail = true
+		a.months = make(map[int64]*monthPulls)
+		a.lastMonth = nil
+		return
+	}
+	a.kept++
+	a.addPull(month, p)
 }
 
 func (a *Aggregator) addPull(month int64, p pull) {
@@ -489,6 +509,19 @@ func (a *Aggregator) dayPulls(month, day int64) []pull {
 // returns are given, in log order, to AddPullDetail (a second read of
 // those days). Call it before the first Add.
 func (a *Aggregator) SkipPullDetail() { a.skipDetail = true }
+
+// LimitPullDetail lets Add and Merge keep at most n pull records (24 bytes
+// each); past that the Aggregator drops them all and behaves as after
+// SkipPullDetail. Logs that can be read again stay in one pass while they
+// are small, and in bounded memory when they are not.
+func (a *Aggregator) LimitPullDetail(n int) { a.budget = n }
+
+// NeedsPullDetail reports whether pulls must be given again through
+// AddPullDetail before the egress can be priced: detail was skipped and
+// some month crosses its allowance.
+func (a *Aggregator) NeedsPullDetail() bool {
+	return a.skipDetail && a.detailDays == nil && len(a.CrossingDays()) > 0
+}
 
 // CrossingDays returns the UTC days on which a month's pulls go past the
 // included egress: the only days whose pulls must be walked one by one.

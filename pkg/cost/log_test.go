@@ -442,3 +442,42 @@ func TestMergeEqualsOnePass(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitPullDetail goes over a budget of two pull records: the
+// Aggregator drops them, asks for the crossing days again, and prices them
+// as one that kept everything.
+func TestLimitPullDetail(t *testing.T) {
+	m := model(t, KeyBaseCentsPerMonth, "0", KeyIncludedEgressGiB, "1")
+	now := ts(t, "2026-06-01T00:00:00Z")
+	rows := []ndjson.Event{
+		row(t, "2026-05-10T10:00:00Z", "pull", "t-a", gib/2),
+		row(t, "2026-05-10T11:00:00Z", "pull", "t-b", gib/2),
+		row(t, "2026-05-10T09:00:00Z", "pull", "t-c", gib/2),
+	}
+	ref := run(m, now, rows)
+	a := NewAggregator(m, now)
+	a.LimitPullDetail(2)
+	for i := range rows[:2] {
+		a.Add(&rows[i])
+	}
+	if a.NeedsPullDetail() {
+		t.Fatal("within budget, yet asks for a second read")
+	}
+	a.Add(&rows[2])
+	if !a.NeedsPullDetail() || len(a.months) != 0 {
+		t.Fatalf("over budget: needs %v, months %d", a.NeedsPullDetail(), len(a.months))
+	}
+	for i := range rows {
+		a.AddPullDetail(&rows[i])
+	}
+	if a.NeedsPullDetail() {
+		t.Error("still asks for a second read after it")
+	}
+	// 09:00 t-c, 10:00 t-a (1 GiB reached), 11:00 t-b: beyond, 1/2 cent.
+	checkAggs(t, a.Aggregates(Day), []want{
+		{"2026-05-10", "t-a", "0", 0, ""}, {"2026-05-10", "t-b", "1/2", 1, ""}, {"2026-05-10", "t-c", "0", 0, ""},
+	})
+	checkAggs(t, ref.Aggregates(Day), []want{
+		{"2026-05-10", "t-a", "0", 0, ""}, {"2026-05-10", "t-b", "1/2", 1, ""}, {"2026-05-10", "t-c", "0", 0, ""},
+	})
+}

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"io"
@@ -19,6 +20,9 @@ import (
 // before the machine is stale.
 const DefaultStaleAfter = 24 * time.Hour
 
+// DefaultPullDetailBudget is 12 MiB of pull records.
+const DefaultPullDetailBudget = 1 << 19
+
 // Window is "the last 7 days" of the per-repo and per-trigger sections.
 const Window = 7 * 24 * time.Hour
 
@@ -31,6 +35,11 @@ type Options struct {
 	Prices      cost.PriceModel
 	Workers     int       // 0: every core
 	Stdin       io.Reader // read for the path "-"
+	// PullDetailBudget bounds the pull records kept for egress pricing
+	// (0: DefaultPullDetailBudget); past it, files are read a second time
+	// for the day a month crosses its included egress. Stdin is never
+	// read twice: its pulls are all kept.
+	PullDetailBudget int
 	// OnProgress, when set, is called with the bytes read so far.
 	OnProgress func(read int64)
 }
@@ -109,10 +118,17 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		o.GeneratedAt = o.Now
 	}
 	fr := newFrame(o.Now, o.Loc)
-	// Files can be read twice: keep nothing per pull, and read again the
-	// rare day on which a month's pulls cross the included egress.
+	// Files can be read twice: past a budget, keep nothing per pull and
+	// read again the day on which a month's pulls cross the included egress.
 	fr.twoPass = !slices.Contains(paths, "-")
 	total := newPartial(fr, o.Prices)
+	if fr.twoPass {
+		budget := o.PullDetailBudget
+		if budget <= 0 {
+			budget = DefaultPullDetailBudget
+		}
+		total.cost.LimitPullDetail(budget)
+	}
 	parsers := make(chan *ndjson.Parser, 16)
 	stats, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin, OnProgress: o.OnProgress},
 		func(c *ndjson.Chunk, st *ndjson.ChunkStats) *partial {
@@ -146,15 +162,8 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if days := total.cost.CrossingDays(); fr.twoPass && len(days) > 0 {
-		_, err := ndjson.ReadEvents(ctx, paths, ndjson.ReadOptions{ScanOptions: ndjson.ScanOptions{Workers: o.Workers}, Lean: true},
-			func(r *ndjson.Row) error {
-				if !r.Event.TS.Before(fr.costFrom) {
-					total.cost.AddPullDetail(&r.Event)
-				}
-				return nil
-			})
-		if err != nil {
+	if total.cost.NeedsPullDetail() {
+		if err := pullDetail(ctx, paths, o, fr, total.cost); err != nil {
 			return nil, err
 		}
 	}
@@ -162,6 +171,54 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 	s.Sources = stats.Sources
 	s.Rows, s.Skipped = stats.Rows(), stats.Skipped()
 	return s, nil
+}
+
+// pullDetail reads the logs again and hands the pulls of the days on which
+// a month crosses its included egress to agg, in log order. Workers keep
+// only those rows, so memory stays with the chunks in flight.
+func pullDetail(ctx context.Context, paths []string, o Options, fr *frame, agg *cost.Aggregator) error {
+	days := make(map[string]bool)
+	for _, d := range agg.CrossingDays() {
+		days[d.Format(time.DateOnly)] = true
+	}
+	pull := []byte(ndjson.OpPull)
+	parsers := make(chan *ndjson.Parser, 16)
+	_, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers},
+		func(c *ndjson.Chunk, _ *ndjson.ChunkStats) []ndjson.Event {
+			var p *ndjson.Parser
+			select {
+			case p = <-parsers:
+			default:
+				p = ndjson.NewParser()
+				p.Lean = true
+			}
+			var keep []ndjson.Event
+			var e ndjson.Event
+			c.Lines(func(_ int64, line []byte) {
+				// A pull row holds the bytes "pull", or escapes them.
+				if !bytes.Contains(line, pull) && bytes.IndexByte(line, '\\') < 0 {
+					return
+				}
+				if p.Parse(line, &e) != nil || e.Op != ndjson.OpPull || e.TS.Before(fr.costFrom) {
+					return
+				}
+				if days[e.TS.UTC().Format(time.DateOnly)] {
+					keep = append(keep, e)
+				}
+			})
+			select {
+			case parsers <- p:
+			default:
+			}
+			return keep
+		},
+		func(rows []ndjson.Event) error {
+			for i := range rows {
+				agg.AddPullDetail(&rows[i])
+			}
+			return nil
+		})
+	return err
 }
 
 // frame holds the bucket edges every chunk shares.
@@ -217,9 +274,6 @@ func newPartial(fr *frame, prices cost.PriceModel) *partial {
 		triggers: make(map[string]*RunStat),
 		machines: make(map[string]*lastPush),
 		cost:     cost.NewAggregator(prices, fr.now),
-	}
-	if fr.twoPass {
-		p.cost.SkipPullDetail()
 	}
 	return p
 }

@@ -422,9 +422,10 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 }
 
 // TestWeekCostTwoPass prices the sample with a small egress allowance, so
-// that April's pulls cross it mid-day: the two-pass read of a file (nothing
-// kept per pull) must give the week's cost that the one-pass read of stdin
-// (every pull kept) and a plain cost.Aggregator give.
+// that April's pulls cross it mid-day: the two-pass read of a file (over
+// the pull budget) must give the week's cost that the one-pass read of stdin
+// (every pull kept), a file read once within the budget, and a plain
+// cost.Aggregator give.
 func TestWeekCostTwoPass(t *testing.T) {
 	data, err := os.ReadFile("../../testdata/sample.ndjson")
 	if err != nil {
@@ -460,11 +461,16 @@ func TestWeekCostTwoPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A budget of one pull record: the file is read twice.
+	twice, err := Build(context.Background(), []string{path}, Options{Now: now, Prices: m, PullDetailBudget: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stdin, err := Build(context.Background(), []string{"-"}, Options{Now: now, Prices: m, Stdin: bytes.NewReader(data)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]*Summary{"file": file, "stdin": stdin} {
+	for name, s := range map[string]*Summary{"file": file, "file read twice": twice, "stdin": stdin} {
 		if s.WeekCents != wantCents || s.WeekExact.Cmp(wantExact) != 0 {
 			t.Errorf("%s: week %d (%s), want %d (%s)", name, s.WeekCents, s.WeekExact.RatString(), wantCents, wantExact.RatString())
 		}
