@@ -90,6 +90,7 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 		newQueryCmd(g),
 		newCostCmd(g),
 		newSummarizeCmd(g),
+		newAlertCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
 	)
