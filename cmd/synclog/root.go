@@ -91,6 +91,7 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 		newCostCmd(g),
 		newSummarizeCmd(g),
 		newAlertCmd(g),
+		newLintCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
 	)

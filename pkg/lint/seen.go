@@ -1,0 +1,95 @@
+package lint
+
+import (
+	"math/bits"
+)
+
+// dupIndex maps 64-bit row hashes to where each row was first seen, one
+// table per UTC day of the rows' ts: identical rows share their ts, and a
+// log is mostly in time order, so the table in use is the day's, small
+// enough to stay in cache, instead of one the size of the whole log. It
+// takes about 30 bytes a distinct row.
+type dupIndex struct {
+	days    map[int64]*seenSet
+	lastDay int64
+	last    *seenSet
+}
+
+func newDupIndex() *dupIndex { return &dupIndex{days: map[int64]*seenSet{}} }
+
+// firstOrAdd returns where the row of hash h and ts unix seconds sec was
+// first seen, or adds it at pos.
+func (d *dupIndex) firstOrAdd(sec int64, h, pos uint64) (uint64, bool) {
+	day := sec / 86400
+	if sec < 0 && sec%86400 != 0 {
+		day--
+	}
+	if d.last == nil || day != d.lastDay {
+		s := d.days[day]
+		if s == nil {
+			s = newSeenSet(0)
+			d.days[day] = s
+		}
+		d.last, d.lastDay = s, day
+	}
+	return d.last.firstOrAdd(h, pos)
+}
+
+// seenSet maps 64-bit hashes to positions. It is an open-addressing table
+// with linear probing: the keys are hashes already, so they index the table
+// as they are. A slot is 16 bytes; the load stays between 3/8 and 3/4.
+type seenSet struct {
+	slots []seenSlot
+	n     int
+}
+
+type seenSlot struct {
+	key uint64 // 0: empty; a hash of 0 is stored as 1
+	pos uint64
+}
+
+func newSeenSet(hint int) *seenSet {
+	size := 256
+	if hint > 0 {
+		size = max(size, 1<<bits.Len(uint(hint*4/3)))
+	}
+	return &seenSet{slots: make([]seenSlot, size)}
+}
+
+// firstOrAdd returns where h was first seen, or adds it at pos.
+func (s *seenSet) firstOrAdd(h, pos uint64) (uint64, bool) {
+	if h == 0 {
+		h = 1
+	}
+	if s.n >= len(s.slots)*3/4 {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		switch sl.key {
+		case h:
+			return sl.pos, true
+		case 0:
+			sl.key, sl.pos = h, pos
+			s.n++
+			return 0, false
+		}
+	}
+}
+
+func (s *seenSet) grow() {
+	old := s.slots
+	s.slots = make([]seenSlot, len(old)*2)
+	mask := uint64(len(s.slots) - 1)
+	for _, sl := range old {
+		if sl.key == 0 {
+			continue
+		}
+		i := sl.key & mask
+		for s.slots[i].key != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = sl
+	}
+}
