@@ -92,6 +92,10 @@ type Options struct {
 	// Table collects every output and hands it to the Table function
 	// instead of printing JSON.
 	Table func(values []any) error
+
+	// noPlan feeds every row whole to the program, as built before the
+	// planner: tests compare the two.
+	noPlan bool
 }
 
 // CompileError is a program that does not parse or compile.
@@ -128,6 +132,19 @@ type Result struct {
 // Compile parses and compiles a program with the named args; inputs feeds
 // jq's input and inputs (nil: there are none).
 func Compile(program string, args []Arg, inputs gojq.Iter) (*gojq.Code, []any, error) {
+	q, err := parse(program)
+	if err != nil {
+		return nil, nil, err
+	}
+	code, vars, err := compileParsed(q, args, inputs)
+	if err != nil {
+		return nil, nil, &CompileError{Program: program, Offset: -1, Err: err}
+	}
+	return code, vars, nil
+}
+
+// parse parses a program; the error is a *CompileError.
+func parse(program string) (*gojq.Query, error) {
 	q, err := gojq.Parse(program)
 	if err != nil {
 		off := -1
@@ -135,8 +152,14 @@ func Compile(program string, args []Arg, inputs gojq.Iter) (*gojq.Code, []any, e
 		if errors.As(err, &pe) {
 			off = pe.Offset
 		}
-		return nil, nil, &CompileError{Program: program, Offset: off, Err: err}
+		return nil, &CompileError{Program: program, Offset: off, Err: err}
 	}
+	return q, nil
+}
+
+// compileParsed compiles a parsed program with the named args, and $ENV,
+// $__prog_args and $ARGS as jq sets them.
+func compileParsed(q *gojq.Query, args []Arg, inputs gojq.Iter) (*gojq.Code, []any, error) {
 	names := []string{"$ENV", "$__prog_args", "$ARGS"}
 	named := map[string]any{}
 	for _, a := range args {
@@ -156,53 +179,9 @@ func Compile(program string, args []Arg, inputs gojq.Iter) (*gojq.Code, []any, e
 	code, err := gojq.Compile(q, gojq.WithVariables(names), gojq.WithEnvironLoader(os.Environ),
 		gojq.WithInputIter(inputs))
 	if err != nil {
-		return nil, nil, &CompileError{Program: program, Offset: -1, Err: err}
+		return nil, nil, err
 	}
 	return code, values, nil
-}
-
-// eventValue is the row as jq sees it: the object as read, keys sorted.
-func eventValue(e *ndjson.Event) (any, error) {
-	m := make(map[string]any, 12+len(e.Extra))
-	m["ts"] = e.TSRaw
-	m["op"] = e.Op
-	m["repo"] = e.Repo
-	m["scope"] = e.Scope
-	m["files"] = int(e.Files)
-	m["bytes"] = int(e.Bytes)
-	m["dur_ms"] = int(e.DurMS)
-	m["manifest_before"] = e.ManifestBefore
-	m["manifest_after"] = e.ManifestAfter
-	m["trigger"] = e.Trigger
-	m["machine"] = e.Machine
-	if e.Status != "" {
-		m["status"] = e.Status
-	}
-	if e.Error != "" {
-		m["error"] = e.Error
-	}
-	if e.TenantID != "" {
-		m["tenant_id"] = e.TenantID
-	}
-	if e.HasFilesTotal {
-		m["files_total"] = int(e.FilesTotal)
-	}
-	if e.SessionID != "" {
-		m["session_id"] = e.SessionID
-	}
-	for _, f := range e.Extra {
-		v, err := ndjson.ParseValue(f.Value)
-		if err != nil {
-			return nil, err
-		}
-		m[f.Key] = v
-	}
-	return m, nil
-}
-
-// input is one row handed to the program.
-type input struct {
-	v any
 }
 
 // segment is a piece of a chunk's output: text for stdout, or a message for stderr.
@@ -220,6 +199,21 @@ type chunkResult struct {
 	values   []any // for tables
 }
 
+// runner is one Run: the program, how rows are fed to it, and what its
+// outputs so far decide.
+type runner struct {
+	o         *Options
+	plan      *plan
+	enc       *Encoder
+	sep       []byte
+	out, errw io.Writer
+
+	tableValues []any
+	last        int // as chunkResult.last, for the last output
+	errored     bool
+	halted      *chunkResult
+}
+
 // Run runs the query over the rows of paths and writes outputs to out and
 // runtime errors to errw. Rows that are not valid are skipped and counted.
 func Run(ctx context.Context, paths []string, o Options, out, errw io.Writer) (*Result, error) {
@@ -228,160 +222,38 @@ func Run(ctx context.Context, paths []string, o Options, out, errw io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	enc := &Encoder{Indent: o.Indent, Tab: o.Tab, Raw: o.Raw || o.Join}
+	r := &runner{o: &o, plan: newPlan(&o, code, vars), sep: []byte{'\n'}, out: out, errw: errw}
+	r.enc = &Encoder{Indent: o.Indent, Tab: o.Tab, Raw: o.Raw || o.Join}
 	if o.Compact {
-		enc.Indent, enc.Tab = 0, false
+		r.enc.Indent, r.enc.Tab = 0, false
 	}
-	sep := []byte{'\n'}
 	if o.Join {
-		sep = nil
+		r.sep = nil
 	}
-	parseOpts := ndjson.ReadOptions{
-		ScanOptions: ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin},
-		KeepExtra:   true,
-	}
-	if o.Pre.active() {
-		pre := o.Pre
-		parseOpts.Filter = pre.Match
-	}
-
 	res := &Result{}
-	var tableValues []any
-	last := 0
-	errored := false
-
 	if o.Slurp || o.NullInput {
-		// Whole-input modes: rows are gathered in order and the program runs once.
-		var rows []input
-		if !o.NullInput || strings.Contains(o.Program, "input") {
-			// jq -n reads nothing unless the program asks for input or inputs.
-			stats, err := readInputs(ctx, paths, parseOpts, func(in input) { rows = append(rows, in) })
-			res.Stats = stats
-			if err != nil {
-				return res, err
-			}
-		}
-		all := make([]any, len(rows))
-		for i := range rows {
-			all[i] = rows[i].v
-		}
-		rows = nil
-		var root any
-		switch {
-		case o.NullInput && o.Slurp: // jq -ns: inputs yields one array of every row
-			code, vars, err = Compile(o.Program, o.Args, gojq.NewIter[any](all))
-		case o.NullInput:
-			code, vars, err = Compile(o.Program, o.Args, gojq.NewIter(all...))
-		default:
-			root = all
-		}
-		if err != nil {
-			return res, err
-		}
-		cr := runOne(ctx, code, vars, root, enc, sep, o.Table != nil)
-		for _, s := range cr.segs {
-			if s.errMsg != "" {
-				fmt.Fprintln(errw, s.errMsg)
-			} else if _, err := out.Write(s.out); err != nil {
-				return res, err
-			}
-		}
-		tableValues = cr.values
-		last, errored = cr.last, cr.errored
-		if cr.halted {
-			res.ExitCode = cr.haltCode
-			return res, nil
-		}
+		res.Stats, err = r.runWhole(ctx, paths)
 	} else {
-		parsers := make(chan *ndjson.Parser, 64)
-		getParser := func() *ndjson.Parser {
-			select {
-			case p := <-parsers:
-				return p
-			default:
-				p := ndjson.NewParser()
-				p.KeepExtra, p.KeepRawTS = true, true
-				return p
-			}
-		}
-		putParser := func(p *ndjson.Parser) {
-			select {
-			case parsers <- p:
-			default:
-			}
-		}
-		var halted *chunkResult
-		stats, err := ndjson.Scan(ctx, paths, parseOpts.ScanOptions, func(c *ndjson.Chunk, st *ndjson.ChunkStats) *chunkResult {
-			p := getParser()
-			defer putParser(p)
-			cr := &chunkResult{}
-			var buf []byte
-			var e ndjson.Event
-			st.Blank += c.Lines(func(n int64, line []byte) {
-				if cr.halted {
-					return
-				}
-				if err := p.Parse(line, &e); err != nil {
-					st.Skip(c.Path, n, err)
-					return
-				}
-				st.Rows++
-				if parseOpts.Filter != nil && !parseOpts.Filter(&e) {
-					return
-				}
-				v, err := eventValue(&e)
-				if err != nil {
-					st.Skip(c.Path, n, err)
-					return
-				}
-				where := fmt.Sprintf("%s:%d", c.Path, n)
-				runInto(ctx, cr, &buf, code, vars, v, enc, sep, o.Table != nil, where)
-			})
-			if len(buf) > 0 {
-				cr.segs = append(cr.segs, segment{out: buf})
-			}
-			return cr
-		}, func(cr *chunkResult) error {
-			for _, s := range cr.segs {
-				if s.errMsg != "" {
-					fmt.Fprintln(errw, s.errMsg)
-				} else if _, err := out.Write(s.out); err != nil {
-					return err
-				}
-			}
-			tableValues = append(tableValues, cr.values...)
-			if cr.last != 0 {
-				last = cr.last
-			}
-			if cr.errored {
-				errored = true
-			}
-			if cr.halted {
-				halted = cr
-				return errHalt
-			}
-			return nil
-		})
-		res.Stats = stats
-		if halted != nil {
-			res.ExitCode = halted.haltCode
-			return res, nil
-		}
-		if err != nil {
-			return res, err
-		}
+		res.Stats, err = r.runStream(ctx, paths)
+	}
+	if r.halted != nil {
+		res.ExitCode = r.halted.haltCode
+		return res, nil
+	}
+	if err != nil {
+		return res, err
 	}
 	if o.Table != nil {
-		if err := o.Table(tableValues); err != nil {
+		if err := o.Table(r.tableValues); err != nil {
 			return res, err
 		}
 	}
 	switch {
-	case errored:
+	case r.errored:
 		res.ExitCode = ExitError
-	case o.ExitStatus && last == 0:
+	case o.ExitStatus && r.last == 0:
 		res.ExitCode = ExitNoOutput
-	case o.ExitStatus && last == 1:
+	case o.ExitStatus && r.last == 1:
 		res.ExitCode = ExitFalsy
 	}
 	return res, nil
@@ -389,41 +261,138 @@ func Run(ctx context.Context, paths []string, o Options, out, errw io.Writer) (*
 
 var errHalt = errors.New("halt")
 
-func readInputs(ctx context.Context, paths []string, opts ndjson.ReadOptions, fn func(input)) (*ndjson.Stats, error) {
-	var firstErr error
-	opts.KeepExtra = true
-	opts.KeepRawTS = true
-	stats, err := ndjson.ReadEvents(ctx, paths, opts, func(r *ndjson.Row) error {
-		v, err := eventValue(&r.Event)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%s:%d: %w", r.Path, r.Line, err)
-			}
-			return nil
-		}
-		fn(input{v: v})
+// scanOptions is how rows are read.
+func (r *runner) scanOptions() ndjson.ScanOptions {
+	return ndjson.ScanOptions{Workers: r.o.Workers, Stdin: r.o.Stdin}
+}
+
+// filter is the pre-filter, nil when there is none.
+func (r *runner) filter() func(*ndjson.Event) bool {
+	if !r.o.Pre.active() {
 		return nil
-	})
-	if err == nil {
-		err = firstErr
+	}
+	pre := r.o.Pre
+	return pre.Match
+}
+
+// emit writes a chunk's outputs and messages, in order, and keeps what they
+// decide; it returns errHalt when the program halted.
+func (r *runner) emit(cr *chunkResult) error {
+	for _, s := range cr.segs {
+		if s.errMsg != "" {
+			fmt.Fprintln(r.errw, s.errMsg)
+		} else if _, err := r.out.Write(s.out); err != nil {
+			return err
+		}
+	}
+	r.tableValues = append(r.tableValues, cr.values...)
+	if cr.last != 0 {
+		r.last = cr.last
+	}
+	if cr.errored {
+		r.errored = true
+	}
+	if cr.halted {
+		r.halted = cr
+		return errHalt
+	}
+	return nil
+}
+
+// runWhole is -s and -n: rows are gathered in order and the program runs
+// once, on the array of rows (-s) or on null with the rows as its inputs.
+func (r *runner) runWhole(ctx context.Context, paths []string) (*ndjson.Stats, error) {
+	o := r.o
+	all := []any{}
+	var stats *ndjson.Stats
+	if !o.NullInput || strings.Contains(o.Program, "input") {
+		// jq -n reads nothing unless the program asks for input or inputs.
+		var err error
+		all, stats, err = readValues(ctx, paths, r.scanOptions(), r.filter(), r.plan)
+		if err != nil {
+			return stats, err
+		}
+	}
+	code, vars := r.plan.code, r.plan.vars
+	var root any
+	var err error
+	switch {
+	case o.NullInput && o.Slurp: // jq -ns: inputs yields one array of every row
+		code, vars, err = Compile(o.Program, o.Args, gojq.NewIter[any](all))
+	case o.NullInput:
+		code, vars, err = Compile(o.Program, o.Args, gojq.NewIter(all...))
+	default:
+		root = all
+	}
+	if err != nil {
+		return stats, err
+	}
+	cr := &chunkResult{}
+	var buf []byte
+	runInto(ctx, cr, &buf, code, vars, root, r.enc, r.sep, o.Table != nil, location{})
+	flush(cr, &buf)
+	err = r.emit(cr)
+	if err == errHalt {
+		err = nil
 	}
 	return stats, err
 }
 
-func runOne(ctx context.Context, code *gojq.Code, vars []any, v any, enc *Encoder, sep []byte, keep bool) *chunkResult {
-	cr := &chunkResult{}
-	var buf []byte
-	runInto(ctx, cr, &buf, code, vars, v, enc, sep, keep, "")
-	if len(buf) > 0 {
-		cr.segs = append(cr.segs, segment{out: buf})
+// runStream runs the program on each row, in parallel, and prints the
+// outputs in order.
+func (r *runner) runStream(ctx context.Context, paths []string) (*ndjson.Stats, error) {
+	parsers := newParserPool(r.plan.newParser)
+	filter := r.filter()
+	return ndjson.Scan(ctx, paths, r.scanOptions(), func(c *ndjson.Chunk, st *ndjson.ChunkStats) *chunkResult {
+		p := parsers.get()
+		defer parsers.put(p)
+		cr := &chunkResult{}
+		var buf []byte
+		var e ndjson.Event
+		rows := r.plan.newRowValues()
+		st.Blank += c.Lines(func(n int64, line []byte) {
+			if !cr.halted && parseRow(p, c, n, line, &e, st, filter) {
+				r.runRow(ctx, cr, &buf, &e, rows, st, location{c.Path, n, true})
+			}
+		})
+		flush(cr, &buf)
+		return cr
+	}, r.emit)
+}
+
+// runRow runs the program on one row: natively through its leading
+// selects when the plan has them, then on the row built with the keys the
+// rest of the program observes.
+func (r *runner) runRow(ctx context.Context, cr *chunkResult, buf *[]byte, e *ndjson.Event, rows [2]*rowValues,
+	st *ndjson.ChunkStats, at location) {
+	pl := r.plan
+	code, build := pl.code, rows[0]
+	if pl.pushedDown(e) {
+		if !pl.match(e) {
+			return
+		}
+		code, build = pl.rest, rows[1]
 	}
-	return cr
+	v, err := build.value(e)
+	if err != nil {
+		st.Skip(at.path, at.line, err)
+		return
+	}
+	runInto(ctx, cr, buf, code, pl.vars, v, r.enc, r.sep, r.o.Table != nil, at)
+}
+
+// location is the file and line of a row, for error messages; the zero
+// location is none. It is formatted only when an error is printed.
+type location struct {
+	path string
+	line int64
+	ok   bool
 }
 
 // runInto runs the program on one value and appends its outputs to buf, or,
 // for errors, closes buf into a segment and adds the message.
 func runInto(ctx context.Context, cr *chunkResult, buf *[]byte, code *gojq.Code, vars []any, v any,
-	enc *Encoder, sep []byte, keep bool, where string) {
+	enc *Encoder, sep []byte, keep bool, where location) {
 	iter := code.RunWithContext(ctx, v, vars...)
 	for {
 		x, ok := iter.Next()
@@ -449,8 +418,8 @@ func runInto(ctx context.Context, cr *chunkResult, buf *[]byte, code *gojq.Code,
 			}
 			flush(cr, buf)
 			cr.errored = true
-			if where != "" {
-				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error (at %s): %s", where, errorText(err))})
+			if where.ok {
+				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error (at %s:%d): %s", where.path, where.line, errorText(err))})
 			} else {
 				cr.segs = append(cr.segs, segment{errMsg: fmt.Sprintf("synclog: error: %s", errorText(err))})
 			}
