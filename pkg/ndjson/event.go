@@ -55,9 +55,31 @@ type Event struct {
 	FilesTotal     int64
 	HasFilesTotal  bool
 	SessionID      string
+	// Present marks the optional string keys the row holds, so that a key
+	// given as "" is told from an absent one.
+	Present Keys
 	// Extra holds keys outside the schema, in the order they were read.
 	Extra []Field
 }
+
+// Keys is a set of optional string keys.
+type Keys uint8
+
+// Optional string keys, for Event.Present.
+const (
+	KeyError Keys = 1 << iota
+	KeyTenantID
+	KeySessionID
+)
+
+// HasError reports whether the row holds an error key, "" included.
+func (e *Event) HasError() bool { return e.Error != "" || e.Present&KeyError != 0 }
+
+// HasTenantID reports whether the row holds a tenant_id key, "" included.
+func (e *Event) HasTenantID() bool { return e.TenantID != "" || e.Present&KeyTenantID != 0 }
+
+// HasSessionID reports whether the row holds a session_id key, "" included.
+func (e *Event) HasSessionID() bool { return e.SessionID != "" || e.Present&KeySessionID != 0 }
 
 // Failed reports whether the run failed.
 func (e *Event) Failed() bool { return e.Status == StatusError }
@@ -89,16 +111,16 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	if e.Status != "" {
 		b = appendKV(b, "status", e.Status)
 	}
-	if e.Error != "" || e.Status == StatusError {
+	if e.HasError() || e.Status == StatusError {
 		b = appendKV(b, "error", e.Error)
 	}
-	if e.TenantID != "" {
+	if e.HasTenantID() {
 		b = appendKV(b, "tenant_id", e.TenantID)
 	}
 	if e.HasFilesTotal {
 		b = appendKI(b, "files_total", e.FilesTotal)
 	}
-	if e.SessionID != "" {
+	if e.HasSessionID() {
 		b = appendKV(b, "session_id", e.SessionID)
 	}
 	for _, f := range e.Extra {

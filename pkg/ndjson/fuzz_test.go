@@ -95,9 +95,12 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("rendering not stable:\n%s%s", out, out2)
 		}
 		// What the event says is what jq sees, in the line and in its rendering.
-		for _, l := range [][]byte{line, out[:len(out)-1]} {
-			if d := jqView(l, &e); d != "" && !strings.Contains(d, "nesting too deep") {
-				t.Fatalf("event of %q disagrees with jq on %q: %s", line, l, d)
+		for _, c := range []struct {
+			l  []byte
+			ev *Event
+		}{{line, &e}, {out[:len(out)-1], &again}} {
+			if d := jqView(c.l, c.ev); d != "" && !strings.Contains(d, "nesting too deep") {
+				t.Fatalf("event of %q disagrees with jq on %q: %s", line, c.l, d)
 			}
 		}
 	})

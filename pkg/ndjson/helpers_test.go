@@ -66,7 +66,9 @@ func row(kv ...string) string {
 }
 
 // sameEvent reports how a and b differ, "" when they are the same row: ts
-// is compared as an instant, and nil and empty Extra are the same.
+// is compared as an instant, nil and empty Extra are the same, and which
+// optional keys were present is left to jqView (a rendered row may add
+// "error":"" to a failed row that had none).
 func sameEvent(a, b *Event) string {
 	if !a.TS.Equal(b.TS) {
 		return fmt.Sprintf("ts %v != %v", a.TS, b.TS)
@@ -74,6 +76,7 @@ func sameEvent(a, b *Event) string {
 	x, y := *a, *b
 	x.TS, y.TS = time.Time{}, time.Time{}
 	x.TSRaw, y.TSRaw = "", ""
+	x.Present, y.Present = 0, 0
 	if len(x.Extra) == 0 {
 		x.Extra = nil
 	}
@@ -151,6 +154,17 @@ func jqView(line []byte, e *Event) string {
 	} {
 		if msg != "" {
 			return msg
+		}
+	}
+	// A present key holding "" is not an absent one.
+	for _, p := range []struct {
+		key  string
+		has  bool
+		name string
+	}{{"error", e.HasError(), "HasError"}, {"tenant_id", e.HasTenantID(), "HasTenantID"}, {"session_id", e.HasSessionID(), "HasSessionID"}} {
+		v, ok := m[p.key]
+		if jqHas := ok && v != nil; jqHas != p.has {
+			return fmt.Sprintf("%s: jq sees %#v (present %v), event %s() = %v", p.key, v, ok, p.name, p.has)
 		}
 	}
 	for _, f := range e.Extra {

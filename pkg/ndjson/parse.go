@@ -157,6 +157,7 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			var itarget *int64
 			var bit, slot int
 			intern, lean := false, false
+			var present Keys
 			switch string(key) {
 			case "ts":
 				bit, slot = kTS, 0
@@ -183,11 +184,11 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 			case "status":
 				bit, slot = -1, 11
 			case "error":
-				target, slot = &e.Error, 12
+				target, slot, present = &e.Error, 12, KeyError
 			case "tenant_id":
-				target, intern, slot = &e.TenantID, true, 13
+				target, intern, slot, present = &e.TenantID, true, 13, KeyTenantID
 			case "session_id":
-				target, slot, lean = &e.SessionID, 14, p.Lean
+				target, slot, lean, present = &e.SessionID, 14, p.Lean, KeySessionID
 			case "files_total":
 				itarget = &e.FilesTotal
 				bit, slot = -2, 15
@@ -287,12 +288,14 @@ func (p *Parser) Parse(line []byte, e *Event) error {
 					default:
 						*target = string(v)
 					}
+					e.Present |= present
 					seen |= bit
 					break
 				}
 				if err := s.value(); err != nil {
 					return rowErr(ReasonInvalidJSON, "invalid JSON: %v", err)
 				}
+				e.Present &^= present
 				if bit == 0 && c == 'n' {
 					*target = "" // null optional key: absent
 					if p.KeepExtra {

@@ -165,10 +165,10 @@ func (p *predicate) fields() uint32 {
 }
 
 // fieldScalar is the value of a schema key as eventValue builds it: an
-// optional key that is empty is absent, which jq reads as null.
+// optional key the row does not hold is absent, which jq reads as null.
 func fieldScalar(e *ndjson.Event, field uint32) scalar {
-	optional := func(s string) scalar {
-		if s == "" {
+	optional := func(s string, present bool) scalar {
+		if s == "" && !present {
 			return scalar{}
 		}
 		return stringScalar(s)
@@ -197,13 +197,13 @@ func fieldScalar(e *ndjson.Event, field uint32) scalar {
 	case fieldMachine:
 		return stringScalar(e.Machine)
 	case fieldStatus:
-		return optional(e.Status)
+		return optional(e.Status, false)
 	case fieldError:
-		return optional(e.Error)
+		return optional(e.Error, e.HasError())
 	case fieldTenantID:
-		return optional(e.TenantID)
+		return optional(e.TenantID, e.HasTenantID())
 	case fieldSessionID:
-		return optional(e.SessionID)
+		return optional(e.SessionID, e.HasSessionID())
 	case fieldFilesTotal:
 		if e.HasFilesTotal {
 			return intScalar(e.FilesTotal)

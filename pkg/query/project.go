@@ -74,13 +74,13 @@ func eventValue(e *ndjson.Event, p *projection) (any, error) {
 	setString(m, f&fieldManifestAfter != 0, "manifest_after", e.ManifestAfter)
 	setString(m, f&fieldTrigger != 0, "trigger", e.Trigger)
 	setString(m, f&fieldMachine != 0, "machine", e.Machine)
-	// Optional keys are absent when empty (or given as null: Extra holds
-	// those, as the parser keeps them).
+	// Optional keys are absent when the row did not hold them (or held
+	// null: Extra holds those, as the parser keeps them).
 	setString(m, f&fieldStatus != 0 && e.Status != "", "status", e.Status)
-	setString(m, f&fieldError != 0 && e.Error != "", "error", e.Error)
-	setString(m, f&fieldTenantID != 0 && e.TenantID != "", "tenant_id", e.TenantID)
+	setString(m, f&fieldError != 0 && e.HasError(), "error", e.Error)
+	setString(m, f&fieldTenantID != 0 && e.HasTenantID(), "tenant_id", e.TenantID)
 	setInt(m, f&fieldFilesTotal != 0 && e.HasFilesTotal, "files_total", e.FilesTotal)
-	setString(m, f&fieldSessionID != 0 && e.SessionID != "", "session_id", e.SessionID)
+	setString(m, f&fieldSessionID != 0 && e.HasSessionID(), "session_id", e.SessionID)
 	for _, x := range e.Extra {
 		v, err := ndjson.ParseValue(x.Value)
 		if err != nil {
@@ -138,7 +138,9 @@ func newRowValues(p *projection) *rowValues {
 
 // value is eventValue(e, r.proj), or an equal value built before.
 func (r *rowValues) value(e *ndjson.Event) (any, error) {
-	if r.shared == nil || len(e.Extra) > 0 {
+	// Shared values key on strings alone: a tenant_id given as "" (not
+	// absent) takes the unshared path.
+	if r.shared == nil || len(e.Extra) > 0 || (e.TenantID == "" && e.HasTenantID()) {
 		return eventValue(e, r.proj)
 	}
 	f := r.proj.fields
