@@ -92,6 +92,8 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 		newSummarizeCmd(g),
 		newAlertCmd(g),
 		newLintCmd(g),
+		newMetricsCmd(g),
+		newServeCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
 	)
