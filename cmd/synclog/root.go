@@ -94,6 +94,7 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 		newLintCmd(g),
 		newMetricsCmd(g),
 		newServeCmd(g),
+		newRotateCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
 	)

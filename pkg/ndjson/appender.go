@@ -56,18 +56,14 @@ func (a *Appender) Append(ctx context.Context, rows []byte) error {
 		return err
 	}
 
-	unlock, err := a.lock(ctx)
+	unlock, err := a.Lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
 
-	f, err := os.OpenFile(a.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE|nofollow|nonblock, 0o644)
+	f, err := a.openCurrent()
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) && isLoop(pe.Err) {
-			return fmt.Errorf("%s: not a regular file (a symbolic link)", a.Path)
-		}
 		return err
 	}
 	defer f.Close()
@@ -90,6 +86,14 @@ func (a *Appender) Append(ctx context.Context, rows []byte) error {
 		}
 	}
 	n, werr := writeOnce(f, buf)
+	if werr == nil && n > 0 && n < len(buf) {
+		// A short write says nothing of why; writing the rest gets the
+		// reason (ENOSPC, EDQUOT, EFBIG). It is cut off with the rest.
+		_, werr = writeOnce(f, buf[n:])
+		if werr != nil {
+			werr = fmt.Errorf("short write (%d of %d bytes): %w", n, len(buf), werr)
+		}
+	}
 	if werr != nil || n != len(buf) {
 		if n > 0 {
 			if terr := f.Truncate(size); terr != nil {
@@ -114,8 +118,88 @@ func (a *Appender) Append(ctx context.Context, rows []byte) error {
 	return f.Close()
 }
 
-// lock takes the exclusive lock on the sidecar file and returns its release.
-func (a *Appender) lock(ctx context.Context) (func(), error) {
+// maxReopen bounds how often Append reopens a log that was replaced under
+// it, and Lock relocks a lock file that was replaced under it.
+const maxReopen = 8
+
+// afterOpen, when set by a test, runs between opening the log and checking
+// that it is still the file at its path.
+var afterOpen func()
+
+// openCurrent opens the log for appending and makes sure the open file is
+// the one at the path: a rotation that renamed a new file into place
+// between open(2) and now would otherwise leave the row in a file that is
+// no longer the log. It reopens, a bounded number of times, until both
+// agree (same device and inode).
+func (a *Appender) openCurrent() (*os.File, error) {
+	for range maxReopen {
+		f, err := os.OpenFile(a.Path, os.O_RDWR|os.O_APPEND|os.O_CREATE|nofollow|nonblock, 0o644)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && isLoop(pe.Err) {
+				return nil, fmt.Errorf("%s: not a regular file (a symbolic link)", a.Path)
+			}
+			return nil, err
+		}
+		if afterOpen != nil {
+			afterOpen()
+		}
+		same, err := isFileAt(f, a.Path)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if same {
+			return f, nil
+		}
+		f.Close()
+	}
+	return nil, fmt.Errorf("%s: replaced %d times while opening it", a.Path, maxReopen)
+}
+
+// isFileAt reports whether the open file f is the file at path now.
+func isFileAt(f *os.File, path string) (bool, error) {
+	open, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	at, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(open, at), nil
+}
+
+// Lock takes the exclusive lock on the log's sidecar lock file, the one
+// every appender takes, and returns its release. A rotation holds it while
+// it replaces the log. Should the lock file be replaced between its open
+// and the lock, the lock is taken again on the file now at the path, so
+// two holders never lock different files.
+func (a *Appender) Lock(ctx context.Context) (func(), error) {
+	for range maxReopen {
+		fl, err := a.lockOnce(ctx)
+		if err != nil {
+			return nil, err
+		}
+		open, err := fl.Stat()
+		if err != nil {
+			_ = fl.Close()
+			return nil, fmt.Errorf("lock %s: %w", LockPath(a.Path), unwrapPathErr(err))
+		}
+		if at, err := os.Lstat(LockPath(a.Path)); err == nil && os.SameFile(open, at) {
+			return func() { _ = fl.Unlock(); _ = fl.Close() }, nil
+		}
+		_ = fl.Unlock()
+		_ = fl.Close()
+	}
+	return nil, fmt.Errorf("%s: replaced %d times while locking it", LockPath(a.Path), maxReopen)
+}
+
+// lockOnce takes the exclusive lock on the file at the sidecar path.
+func (a *Appender) lockOnce(ctx context.Context) (*flock.Flock, error) {
 	lp := LockPath(a.Path)
 	if fi, err := os.Lstat(lp); err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", lp, describeMode(fi.Mode()))
@@ -142,7 +226,7 @@ func (a *Appender) lock(ctx context.Context) (func(), error) {
 			return nil, fmt.Errorf("lock %s: %w", lp, unwrapPathErr(err))
 		}
 	}
-	return func() { _ = fl.Unlock(); _ = fl.Close() }, nil
+	return fl, nil
 }
 
 func unwrapPathErr(err error) error {

@@ -1,0 +1,16 @@
+//go:build !unix
+
+package rotate
+
+import "os"
+
+const (
+	nofollow = 0
+	nonblock = 0
+)
+
+func isLoop(error) bool { return false }
+
+func syncDir(string) error { return nil }
+
+func chownLike(string, os.FileInfo) {}

@@ -1,0 +1,40 @@
+//go:build unix
+
+package rotate
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+const (
+	nofollow = syscall.O_NOFOLLOW
+	nonblock = syscall.O_NONBLOCK
+)
+
+func isLoop(err error) bool { return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) }
+
+// syncDir makes renames and removals in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+// chownLike gives a staged file the owner of the log it replaces, so a
+// rotation run as root (from cron, say) leaves the log writable by the
+// user whose record appends to it. It is best effort: only root can.
+func chownLike(name string, like os.FileInfo) {
+	st, ok := like.Sys().(*syscall.Stat_t)
+	if !ok || os.Geteuid() != 0 {
+		return
+	}
+	_ = os.Lchown(name, int(st.Uid), int(st.Gid))
+}
