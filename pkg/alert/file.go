@@ -133,31 +133,19 @@ func plural(n int, one, many string) string {
 }
 
 // mdText makes s safe as inline markdown text on one line.
-func mdText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\\' || r == '|' || r == '*' || r == '_' || r == '`' || r == '[' || r == ']' || r == '#':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '<':
-			b.WriteString("&lt;")
-		case r < 0x20 || r == 0x7f:
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+func mdText(s string) string { return mdEscape(s, "\\|*_`[]#") }
 
 // mdCell makes s safe in a table cell, escaping only what would break the
 // table or inject HTML, so the file stays readable as plain text.
-func mdCell(s string) string {
+func mdCell(s string) string { return mdEscape(s, "\\|") }
+
+// mdEscape puts a backslash before every rune of special, writes '<' as
+// &lt; and turns control characters into spaces.
+func mdEscape(s, special string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == '\\' || r == '|':
+		case strings.ContainsRune(special, r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		case r == '<':

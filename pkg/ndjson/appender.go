@@ -144,7 +144,7 @@ func (a *Appender) openCurrent() (*os.File, error) {
 		if afterOpen != nil {
 			afterOpen()
 		}
-		same, err := isFileAt(f, a.Path)
+		same, err := IsFileAt(f, a.Path)
 		if err != nil {
 			f.Close()
 			return nil, err
@@ -157,8 +157,9 @@ func (a *Appender) openCurrent() (*os.File, error) {
 	return nil, fmt.Errorf("%s: replaced %d times while opening it", a.Path, maxReopen)
 }
 
-// isFileAt reports whether the open file f is the file at path now.
-func isFileAt(f *os.File, path string) (bool, error) {
+// IsFileAt reports whether the open file f is the file at path now (same
+// device and inode; false when nothing is at path).
+func IsFileAt(f *os.File, path string) (bool, error) {
 	open, err := f.Stat()
 	if err != nil {
 		return false, err

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/synclog/synclog/pkg/ndjson"
 )
 
 // stager writes the staged files of one rotation: the new log and, per
@@ -163,7 +165,7 @@ func stage(log string, before time.Time, res *Result, lock func() (func(), error
 	}
 	// Appenders only append, so what was read stands; but a log replaced
 	// meanwhile (by a tool that does not take the lock) is not this one.
-	if same, err := sameFile(f, log); err != nil || !same {
+	if same, err := ndjson.IsFileAt(f, log); err != nil || !same {
 		if err == nil {
 			err = fmt.Errorf("%s: replaced while it was rotated; nothing moved, run again", log)
 		}
@@ -201,22 +203,6 @@ func stage(log string, before time.Time, res *Result, lock func() (func(), error
 		return nil, unlock, err
 	}
 	return j, unlock, nil
-}
-
-// sameFile reports whether the open file f is the file at path now.
-func sameFile(f *os.File, path string) (bool, error) {
-	open, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
-	at, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(open, at), nil
 }
 
 // trackingSink remembers every file the stager creates, so a failed
