@@ -232,10 +232,15 @@ func runAlert(ctx context.Context, o *alertOptions) error {
 	if err != nil {
 		return err
 	}
+	bar := g.startProgress("alert", opts.Paths)
+	opts.OnProgress = bar.update()
 	if o.Backtest {
-		return runBacktest(ctx, o, opts)
+		err := runBacktest(ctx, o, opts, bar)
+		bar.done(err == nil)
+		return err
 	}
 	res, err := alert.Run(ctx, opts)
+	bar.done(err == nil)
 	if res != nil {
 		if res.Stats != nil && res.Stats.Skipped() > 0 {
 			g.warnf("%s", skipReport(res.Stats, 3))
@@ -351,7 +356,7 @@ type backtestReport struct {
 	Cells    []backtestCell `json:"cells"`
 }
 
-func runBacktest(ctx context.Context, o *alertOptions, opts *alert.Options) error {
+func runBacktest(ctx context.Context, o *alertOptions, opts *alert.Options, bar *scanProgress) error {
 	g := o.g
 	var windows []time.Duration
 	for _, s := range o.BacktestWindows {
@@ -372,6 +377,7 @@ func runBacktest(ctx context.Context, o *alertOptions, opts *alert.Options) erro
 		}
 	}
 	d, _, st, err := alert.Read(ctx, opts)
+	bar.done(err == nil)
 	if st != nil && st.Skipped() > 0 {
 		g.warnf("%s", skipReport(st, 3))
 	}

@@ -239,10 +239,13 @@ func runCost(ctx context.Context, o *costOptions) error {
 	}
 
 	agg := cost.NewAggregator(model, g.now)
-	st, err := ndjson.ReadEvents(ctx, paths, ndjson.ReadOptions{}, func(r *ndjson.Row) error {
-		agg.Add(&r.Event)
-		return nil
-	})
+	bar := g.startProgress("cost", paths)
+	st, err := ndjson.ReadEvents(ctx, paths, ndjson.ReadOptions{ScanOptions: ndjson.ScanOptions{OnProgress: bar.update()}},
+		func(r *ndjson.Row) error {
+			agg.Add(&r.Event)
+			return nil
+		})
+	bar.done(err == nil)
 	if err != nil {
 		return err
 	}

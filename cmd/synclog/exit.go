@@ -115,6 +115,9 @@ type IOStreams struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// Terminal, when set, says which of the streams are terminals, in
+	// place of asking the operating system (tests).
+	Terminal func(w io.Writer) bool
 }
 
 // flagErr turns every flag parsing error into a usage error.

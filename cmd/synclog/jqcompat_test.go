@@ -72,6 +72,13 @@ func TestQueryMatchesJQ(t *testing.T) {
 		// 1.7, exits 5 when any input fails, so an error is never hidden.
 		{"", "runtime error", []string{"-c", `if .status == "error" then error("failed row") else .repo end`}, 5, false},
 		{"", "runtime error on every row", []string{"-c", `error("always")`}, 0, true},
+		{"", "color pretty", []string{"-C", "-s", ".[0:3]"}, 0, false},
+		{"", "color compact", []string{"-C", "-c", "{ts, repo, files_total, error, x: [], y: {}, z: [null, true, 1.5]}"}, 0, false},
+		{"", "color raw", []string{"-C", "-r", ".repo, {repo}"}, 0, false},
+		{"", "color tab", []string{"-C", "--tab", "-s", "map({machine}) | unique"}, 0, false},
+		{"", "color indent 4", []string{"-C", "--indent", "4", "-s", "group_by(.op) | map([.[0].op, length, {a: [[]]}])"}, 0, false},
+		{"", "monochrome", []string{"-M", "-c", "{repo}"}, 0, false},
+		{odd, "odd color", []string{"-C", "."}, 0, false},
 		{odd, "odd identity", []string{"-c", "."}, 0, false},
 		{odd, "odd present or absent", []string{"-c", `[.error, .tenant_id, .session_id, .files_total, has("error"), has("session_id")]`}, 0, false},
 		{odd, "odd select empty tenant", []string{"-c", `select(.tenant_id == "") | .repo`}, 0, false},

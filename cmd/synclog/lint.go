@@ -207,7 +207,14 @@ func runLint(ctx context.Context, o *lintOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	logs := make([]string, len(in.Logs))
+	for i, s := range in.Logs {
+		logs[i] = s.Path
+	}
+	bar := g.startProgress("lint", logs)
+	opts.OnProgress = bar.update()
 	res, err := lint.Run(ctx, in, opts)
+	bar.done(err == nil)
 	if err != nil {
 		return err
 	}
@@ -221,7 +228,7 @@ func runLint(ctx context.Context, o *lintOptions, args []string) error {
 	case "github":
 		err = lint.WriteGitHub(out, res.Findings)
 	default:
-		err = lint.WriteText(out, res.Findings)
+		err = lint.WriteTextColor(out, res.Findings, g.useColor(out))
 		if line := lint.CountLine(res, o.MaxPerRule); line != "" && err == nil {
 			g.warnf("%s", line)
 		}

@@ -21,6 +21,7 @@ type queryOptions struct {
 	Since, Until                                                    string
 	Repo, Machine, Tenant, Op, Status, Trigger                      string
 	Table, Strict                                                   bool
+	ColorOut, Monochrome                                            bool
 }
 
 func (o *queryOptions) addFlags(fs *pflag.FlagSet) {
@@ -31,6 +32,8 @@ func (o *queryOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.NullInput, "null-input", "n", false, "run the program once on null; rows come from input and inputs")
 	fs.BoolVarP(&o.ExitStatus, "exit-status", "e", false, "exit 1 if the last output is false or null, 4 if there is none")
 	fs.BoolVar(&o.Tab, "tab", false, "indent with tabs")
+	fs.BoolVarP(&o.ColorOut, "color-output", "C", false, "color the JSON as jq does (default: when stdout is a terminal; see --color)")
+	fs.BoolVarP(&o.Monochrome, "monochrome-output", "M", false, "never color the JSON")
 	fs.IntVar(&o.Indent, "indent", 2, "spaces of indentation (0 to 7)")
 	fs.BoolVarP(&o.SortKeys, "sort-keys", "S", false, "sort object keys (always done; accepted for jq compatibility)")
 	fs.StringArrayVar(&o.Args, "arg", nil, "`NAME VALUE`: set $NAME to the string VALUE")
@@ -59,7 +62,9 @@ when given, are read instead of --log.
 Pre-filters (--since --until --repo --machine --tenant --op --status
 --trigger) drop rows before the program sees them, cheaply. Lines that are not
 valid rows are skipped and counted on stderr (--quiet hides the count;
---strict makes them an error). Object keys are printed sorted.
+--strict makes them an error). Object keys are printed sorted. JSON is
+colored as jq colors it when stdout is a terminal (see --color and
+$NO_COLOR), always with -C, never with -M.
 
 Exit status: 0 success; 1 with -e when the last output is false or null, or
 with --strict when a line was skipped, or on a read error; 2 a usage error or
@@ -93,6 +98,7 @@ func runQuery(cmd *cobra.Command, o *queryOptions, args []string) error {
 		Program: program, Compact: o.Compact, Raw: o.Raw, Join: o.Join, Slurp: o.Slurp,
 		NullInput: o.NullInput, ExitStatus: o.ExitStatus, Tab: o.Tab, Indent: o.Indent,
 		Stdin: g.io.In,
+		Color: !o.Monochrome && (o.ColorOut || g.useColor(g.io.Out)),
 	}
 	for _, a := range o.Args {
 		name, val, ok := strings.Cut(a, "=")
@@ -143,7 +149,15 @@ func runQuery(cmd *cobra.Command, o *queryOptions, args []string) error {
 		return err
 	}
 
+	// Outputs come while the rows are read: a bar would be drawn over
+	// them on a terminal, so there is one only when stdout goes elsewhere.
+	bar := &scanProgress{}
+	if !g.isTerminal(g.io.Out) {
+		bar = g.startProgress("query", paths)
+	}
+	qo.OnProgress = bar.update()
 	res, err := query.Run(cmd.Context(), paths, qo, g.io.Out, g.io.Err)
+	bar.done(err == nil)
 	if err != nil {
 		var ce *query.CompileError
 		if errors.As(err, &ce) {

@@ -33,6 +33,7 @@ type globalOptions struct {
 	NowArg string
 	TZ     string
 	Quiet  bool
+	Color  string // auto, always or never
 
 	// Resolved in the root's pre-run.
 	now       time.Time
@@ -83,7 +84,8 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 	pf.StringVar(&g.Config, "config", "", "config file (default: $SYNCLOG_CONFIG, <root>/synclog.yaml, $XDG_CONFIG_HOME/synclog/config.yaml)")
 	pf.StringVar(&g.NowArg, "now", "", "RFC 3339 time every command takes as the present (default: the clock)")
 	pf.StringVar(&g.TZ, "tz", "UTC", "IANA time zone for hour and day buckets")
-	pf.BoolVarP(&g.Quiet, "quiet", "q", false, "print no notes or warnings on stderr")
+	pf.BoolVarP(&g.Quiet, "quiet", "q", false, "print no notes, warnings or progress bars on stderr")
+	pf.StringVar(&g.Color, "color", "auto", "color output: auto (on a terminal, unless $NO_COLOR is set), always or never")
 
 	root.AddCommand(
 		newRecordCmd(g),
@@ -191,7 +193,7 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 		return usageErrorf("--tz %q: unknown time zone", g.TZ)
 	}
 	g.loc = loc
-	return nil
+	return g.checkColor()
 }
 
 // splitList splits an environment value for a list flag at commas.

@@ -105,7 +105,9 @@ func runSummarize(ctx context.Context, o *summarizeOptions) error {
 	if !g.nowGiven {
 		generated = g.clock()
 	}
+	bar := g.startProgress("summarize", paths)
 	s, err := report.Build(ctx, paths, report.Options{
+		OnProgress:  bar.update(),
 		Now:         g.now,
 		GeneratedAt: generated.Truncate(time.Second),
 		Loc:         g.loc,
@@ -113,6 +115,7 @@ func runSummarize(ctx context.Context, o *summarizeOptions) error {
 		Prices:      model,
 		Stdin:       g.io.In,
 	})
+	bar.done(err == nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ import (
 type Options struct {
 	Paths []string  // logs, in order
 	Stdin io.Reader // read for the path "-"
+	// OnProgress, when set, is called with the bytes of the logs read so
+	// far (see ndjson.ScanOptions).
+	OnProgress func(read int64)
 
 	Now         time.Time // the present; rows after it are ignored
 	GeneratedAt time.Time // status.json's generated_at
@@ -66,7 +69,7 @@ func Read(ctx context.Context, o *Options) (*Detector, *Tenants, *ndjson.Stats, 
 	}
 	now := o.Now
 	st, err := ndjson.ReadEvents(ctx, o.Paths, ndjson.ReadOptions{
-		ScanOptions: ndjson.ScanOptions{Stdin: o.Stdin},
+		ScanOptions: ndjson.ScanOptions{Stdin: o.Stdin, OnProgress: o.OnProgress},
 		Lean:        true,
 		// Rows outside both windows are dropped on the workers. Dropping
 		// them leaves the order of the others as it was, which is all the

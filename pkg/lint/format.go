@@ -44,15 +44,49 @@ func Levels(opts Options) []RuleLevel {
 
 // WriteText writes one finding a line, as compilers and golangci-lint do:
 // "path:line: severity: message [rule]"; "path: ..." for a whole file.
-func WriteText(w io.Writer, fs []Finding) error {
+func WriteText(w io.Writer, fs []Finding) error { return WriteTextColor(w, fs, false) }
+
+// The ANSI colors of the text format.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[1;31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// WriteTextColor is WriteText, with ANSI colors when color is set: the
+// position bold, the severity red, yellow or cyan, the rule id dim.
+func WriteTextColor(w io.Writer, fs []Finding, color bool) error {
 	var b bytes.Buffer
-	for _, f := range fs {
-		b.WriteString(f.Path)
-		if f.Line > 0 {
-			b.WriteByte(':')
-			b.WriteString(strconv.FormatInt(f.Line, 10))
+	paint := func(code, s string) {
+		if color {
+			b.WriteString(code)
+			b.WriteString(s)
+			b.WriteString(ansiReset)
+			return
 		}
-		fmt.Fprintf(&b, ": %s: %s [%s]\n", f.Severity, oneLine(f.Message), f.Rule)
+		b.WriteString(s)
+	}
+	for _, f := range fs {
+		pos := f.Path
+		if f.Line > 0 {
+			pos += ":" + strconv.FormatInt(f.Line, 10)
+		}
+		paint(ansiBold, pos)
+		b.WriteString(": ")
+		sev := ansiCyan
+		switch f.Severity {
+		case Error:
+			sev = ansiRed
+		case Warning:
+			sev = ansiYellow
+		}
+		paint(sev, f.Severity.String())
+		fmt.Fprintf(&b, ": %s ", oneLine(f.Message))
+		paint(ansiDim, "["+f.Rule+"]")
+		b.WriteByte('\n')
 	}
 	_, err := w.Write(b.Bytes())
 	return err

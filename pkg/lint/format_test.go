@@ -42,6 +42,17 @@ func TestWriteText(t *testing.T) {
 	if err := WriteText(&b, nil); err != nil || b.Len() != 0 {
 		t.Errorf("no findings: %q %v", b.String(), err)
 	}
+	b.Reset()
+	fs = append(fs, Finding{Path: "s.md", Line: 1, Severity: Info, Rule: RuleStaleSummary, Message: "old"})
+	if err := WriteTextColor(&b, fs, true); err != nil {
+		t.Fatal(err)
+	}
+	want = "\x1b[1ma.ndjson:3\x1b[0m: \x1b[1;31merror\x1b[0m: missing key \"dur_ms\" \x1b[2m[missing-field]\x1b[0m\n" +
+		"\x1b[1ma.ndjson\x1b[0m: \x1b[33mwarning\x1b[0m: two lines \x1b[2m[sync-policy]\x1b[0m\n" +
+		"\x1b[1ms.md:1\x1b[0m: \x1b[36minfo\x1b[0m: old \x1b[2m[stale-summary]\x1b[0m\n"
+	if b.String() != want {
+		t.Errorf("colored: got\n%q\nwant\n%q", b.String(), want)
+	}
 }
 
 func TestWriteJSON(t *testing.T) {

@@ -231,6 +231,9 @@ type Options struct {
 	Workers int
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+	// OnProgress, when set, is called with the bytes of the logs read so
+	// far (see ndjson.ScanOptions).
+	OnProgress func(read int64)
 }
 
 // DefaultOptions are the defaults at now: every finding shown, none

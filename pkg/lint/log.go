@@ -115,7 +115,7 @@ func (l *linter) lintLogs(ctx context.Context, srcs []Source) error {
 	seed := maphash.MakeSeed()
 	workers := sync.Pool{New: func() any { return l.newRowWorker(seed) }}
 	recPool := sync.Pool{}
-	st, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: l.opts.Workers, Stdin: l.opts.Stdin},
+	st, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: l.opts.Workers, Stdin: l.opts.Stdin, OnProgress: l.opts.OnProgress},
 		func(c *ndjson.Chunk, _ *ndjson.ChunkStats) chunkOut {
 			w := workers.Get().(*rowWorker)
 			defer workers.Put(w)

@@ -165,7 +165,8 @@ type ScanOptions struct {
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 	// OnProgress, when set, is called from the reading goroutine with the
-	// bytes read so far (compressed bytes for .gz sources).
+	// bytes of the sources read so far, as they are on disk (compressed
+	// bytes for .gz sources), so that it reaches the sum of their sizes.
 	OnProgress func(read int64)
 }
 
@@ -202,11 +203,11 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 		defer close(jobs)
 		defer close(ordered)
 		seq := 0
-		var total int64
+		var raw int64 // bytes of the sources read, as on disk
 		for _, path := range paths {
 			src := &SourceStats{Path: path}
 			stats.Sources = append(stats.Sources, src)
-			err := readSource(ctx, path, opts.Stdin, src, func(c *Chunk) bool {
+			err := readSource(ctx, path, opts.Stdin, src, &raw, func(c *Chunk) bool {
 				j := &job{seq: seq, src: src, chunk: c, done: make(chan struct{})}
 				seq++
 				select {
@@ -221,8 +222,7 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 					return false
 				}
 				if opts.OnProgress != nil {
-					total += int64(len(c.Data))
-					opts.OnProgress(total)
+					opts.OnProgress(raw)
 				}
 				return true
 			}, &pool)
@@ -298,7 +298,7 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 }
 
 // readSource reads one source and emits chunks of whole lines.
-func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceStats,
+func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceStats, raw *int64,
 	emit func(*Chunk) bool, pool *sync.Pool) error {
 	var r io.Reader
 	if path == "-" {
@@ -314,7 +314,7 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		defer f.Close()
 		r = f
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(&countingReader{r: r, n: raw}, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -512,4 +512,17 @@ func ReadEvents(ctx context.Context, paths []string, opts ReadOptions, fn func(*
 		}
 		return nil
 	})
+}
+
+// countingReader adds the bytes read through it to *n. Only the reading
+// goroutine reads or writes *n.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
 }

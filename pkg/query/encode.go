@@ -15,7 +15,21 @@ type Encoder struct {
 	Indent int  // spaces per level; 0 means compact
 	Tab    bool // indent with one tab per level
 	Raw    bool // print strings without quotes
+	// Color writes ANSI colors as jq 1.6 does with -C and its default
+	// JQ_COLORS: null dark gray, false, true and numbers default, strings
+	// green, arrays and objects bold, object keys bold blue.
+	Color bool
 }
+
+// The escape sequences of jq 1.6's default colors.
+const (
+	colReset  = "\x1b[0m"
+	colNull   = "\x1b[1;30m"
+	colScalar = "\x1b[0;39m"
+	colString = "\x1b[0;32m"
+	colBox    = "\x1b[1;39m" // arrays and objects
+	colKey    = "\x1b[34;1m"
+)
 
 // Append appends v to b, without a trailing newline.
 func (enc *Encoder) Append(b []byte, v any) []byte {
@@ -42,6 +56,9 @@ func (enc *Encoder) newline(b []byte, depth int) []byte {
 }
 
 func (enc *Encoder) value(b []byte, v any, depth int) []byte {
+	if enc.Color {
+		return enc.colored(b, v, depth)
+	}
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...)
@@ -110,6 +127,77 @@ func (enc *Encoder) value(b []byte, v any, depth int) []byte {
 		return append(b, '}')
 	default:
 		return append(b, "null"...)
+	}
+}
+
+// colored appends v with colors, byte for byte as jq 1.6 -C prints it: a
+// scalar is wrapped in its color and a reset; an array or object opens with
+// its color, puts the color before each separator and before the closing
+// bracket, and resets after it; an object resets before each key.
+func (enc *Encoder) colored(b []byte, v any, depth int) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(append(append(b, colNull...), "null"...), colReset...)
+	case string:
+		b = append(b, colString...)
+		return append(AppendString(b, v), colReset...)
+	case []any:
+		b = append(b, colBox...)
+		if len(v) == 0 {
+			return append(append(b, "[]"...), colReset...)
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(append(b, colBox...), ',')
+			}
+			if enc.pretty() {
+				b = enc.newline(b, depth+1)
+			}
+			b = enc.colored(b, x, depth+1)
+		}
+		b = append(b, colBox...)
+		if enc.pretty() {
+			b = enc.newline(b, depth)
+		}
+		return append(append(append(b, colBox...), ']'), colReset...)
+	case map[string]any:
+		b = append(b, colBox...)
+		if len(v) == 0 {
+			return append(append(b, "{}"...), colReset...)
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(append(b, colBox...), ',')
+			}
+			if enc.pretty() {
+				b = enc.newline(b, depth+1)
+			}
+			b = append(append(b, colReset...), colKey...)
+			b = append(AppendString(b, k), colReset...)
+			b = append(append(b, colBox...), ':')
+			if enc.pretty() {
+				b = append(b, ' ')
+			}
+			b = append(b, colReset...)
+			b = enc.colored(b, v[k], depth+1)
+		}
+		b = append(b, colBox...)
+		if enc.pretty() {
+			b = enc.newline(b, depth)
+		}
+		return append(append(append(b, colBox...), '}'), colReset...)
+	default:
+		// Numbers and booleans: the plain form, in the scalar color.
+		plain := Encoder{}
+		b = plain.value(append(b, colScalar...), v, depth)
+		return append(b, colReset...)
 	}
 }
 

@@ -85,10 +85,14 @@ type Options struct {
 	NullInput  bool
 	ExitStatus bool // -e
 	Tab        bool
-	Indent     int // default 2; 0 is compact
+	Indent     int  // default 2; 0 is compact
+	Color      bool // ANSI colors as jq -C
 	Pre        PreFilter
 	Workers    int
 	Stdin      io.Reader
+	// OnProgress, when set, is called with the bytes of the logs read so
+	// far (see ndjson.ScanOptions).
+	OnProgress func(read int64)
 	// Table collects every output and hands it to the Table function
 	// instead of printing JSON.
 	Table func(values []any) error
@@ -223,7 +227,7 @@ func Run(ctx context.Context, paths []string, o Options, out, errw io.Writer) (*
 		return nil, err
 	}
 	r := &runner{o: &o, plan: newPlan(&o, code, vars), sep: []byte{'\n'}, out: out, errw: errw}
-	r.enc = &Encoder{Indent: o.Indent, Tab: o.Tab, Raw: o.Raw || o.Join}
+	r.enc = &Encoder{Indent: o.Indent, Tab: o.Tab, Raw: o.Raw || o.Join, Color: o.Color}
 	if o.Compact {
 		r.enc.Indent, r.enc.Tab = 0, false
 	}
@@ -263,7 +267,7 @@ var errHalt = errors.New("halt")
 
 // scanOptions is how rows are read.
 func (r *runner) scanOptions() ndjson.ScanOptions {
-	return ndjson.ScanOptions{Workers: r.o.Workers, Stdin: r.o.Stdin}
+	return ndjson.ScanOptions{Workers: r.o.Workers, Stdin: r.o.Stdin, OnProgress: r.o.OnProgress}
 }
 
 // filter is the pre-filter, nil when there is none.
