@@ -46,6 +46,13 @@ any point leaves the old files or a journal that the next rotation finishes
 first; no row is lost, and none is left in both an archive and the log once
 that rotation has run.
 
+Just before the new log is renamed into place, rotate writes beside it
+.<log>.rotated (for sync-events.ndjson, .sync-events.ndjson.rotated): the
+device and inode of the old log and the new, and how many bytes at the start
+of the new log are lines it kept from the old one. 'synclog serve', which
+counted those lines in the old log, goes on after them instead of counting
+them again.
+
 Readers read the archives transparently:
   synclog summarize --log 'state/log/sync-events*'
 sees every row. --log names the one log to rotate, not a glob.

@@ -56,8 +56,9 @@ func newServeCmd(g *globalOptions) *cobra.Command {
 --listen names another address:
 
   /metrics   the metrics of 'synclog metrics', plus the process's own
-             (process_*, go_*) and <ns>_serve_log_bytes_read_total; it carries
-             machine ids and is for the operator
+             (process_*, go_*) and serve's: <ns>_serve_log_bytes_read_total,
+             <ns>_serve_log_reopens_total, <ns>_serve_log_handoffs_total; it
+             carries machine ids and is for the operator
   /_status   the tenant status that 'synclog alert' writes to status.json,
              recomputed per request from the log and the alert files
              (counts only: it may be shown to tenants)
@@ -67,10 +68,14 @@ Any other path is 404; no path from a request touches the file system.
 
 The log (--log, one file, no glob) is read from its start once, then only the
 bytes appended since the last read, on every scrape and every --poll. The file
-stays open, so rows appended just before a rotation are still read; when the
-path names a new file (rotation) or the file is shorter than what was read
-(truncation), the new file is read from its start. A last line without its
-newline waits for it. Counters start again from the log's rows when serve
+stays open: when the path names a new file, the old one is first read to its
+end, so rows appended just before a rotation are counted. After 'synclog
+rotate', which leaves a note beside the log (.<log>.rotated) saying how much
+of the new log is rows it kept, the new log is read from the end of those
+rows, counted already in the old one. After any other replacement (logrotate,
+say), or when the file is shorter than what was read (truncation), the new
+file is read from its start: rows a tool copied into it from the old one
+count again. A last line without its newline waits for it. Counters start again from the log's rows when serve
 restarts, which Prometheus's rate() takes as a counter reset.
 
 /_status uses alert's settings (alert.dir, alert.window, alert.min_failures,
@@ -173,8 +178,12 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		}, func() float64 { return float64(tail.BytesRead()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: o.Namespace, Subsystem: "serve", Name: "log_reopens_total",
-			Help: "Times serve found the event log rotated or truncated and read it from the start.",
+			Help: "Times serve found the event log replaced or truncated.",
 		}, func() float64 { return float64(tail.Rotations()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: o.Namespace, Subsystem: "serve", Name: "log_handoffs_total",
+			Help: "Times serve followed a rotation by synclog rotate past the rows it kept, counted before in the old log.",
+		}, func() float64 { return float64(tail.Handoffs()) }),
 	)
 	s := &server{
 		g:      g,

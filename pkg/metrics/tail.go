@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/synclog/synclog/pkg/ndjson"
+	"github.com/synclog/synclog/pkg/rotate"
 )
 
 // readSize is how much a poll reads at a time.
@@ -20,12 +21,19 @@ const MaxLine = 64 << 20
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
+// beforeStat, when set by a test, runs in Poll just before it looks at the
+// path.
+var beforeStat func()
+
 // Tailer follows one event log as it grows, counting every complete line
-// into Counts once. It keeps the file open between polls, so rows appended
-// to a log just before it is rotated are still read from the old file; it
-// starts the new file from its beginning when the path names another file
-// (rotation) or the file shrank below the offset (truncation). A last line
-// without its newline is left for a later poll.
+// into Counts once. It keeps the file open between polls. When the path
+// names another file (rotation), it first reads the old file to its end
+// through the open descriptor (rows appended just before the rotation),
+// then goes on in the new one: after the rows a rotation by synclog rotate
+// kept, which it counted in the old file already (see rotate.Handoff), or
+// from its start after any other replacement. A file that shrank below the
+// offset (truncation) is read again from its start. A last line without its
+// newline is left for a later poll.
 type Tailer struct {
 	Path   string
 	Counts *Counts
@@ -33,13 +41,15 @@ type Tailer struct {
 	mu        sync.Mutex
 	f         *os.File
 	info      os.FileInfo
-	offset    int64 // end of the last complete line read
-	atStart   bool  // offset is 0 of the current file: a BOM may follow
-	skipping  bool  // inside an over-long line, up to its newline
+	offset    int64  // end of the last complete line read
+	pending   []byte // read past offset: the start of a line without its newline yet
+	atStart   bool   // offset is 0 of the current file: a BOM may follow
+	skipping  bool   // inside an over-long line, up to its newline
 	parser    *ndjson.Parser
 	buf       []byte
 	bytesRead int64
 	rotations int64
+	handoffs  int64
 }
 
 // NewTailer returns a tailer of path counting into c. Nothing is read
@@ -57,12 +67,20 @@ func (t *Tailer) BytesRead() int64 {
 	return t.bytesRead
 }
 
-// Rotations is how many times a poll started a new file (rotation or
-// truncation).
+// Rotations is how many times a poll found a new file at the path or the
+// file truncated.
 func (t *Tailer) Rotations() int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.rotations
+}
+
+// Handoffs is how many of the rotations were by synclog rotate and went on
+// after the rows it kept rather than from the new file's start.
+func (t *Tailer) Handoffs() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.handoffs
 }
 
 // Close closes the open log file.
@@ -82,45 +100,57 @@ func (t *Tailer) Close() error {
 func (t *Tailer) Poll() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.f != nil {
-		// The rest of the file we have open first: a rotation may have
-		// moved it away after rows were appended to it.
-		if err := t.readToEnd(); err != nil {
-			return err
-		}
+	if t.f == nil {
+		return t.open(nil)
+	}
+	if beforeStat != nil {
+		beforeStat()
 	}
 	cur, err := os.Stat(t.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // rotated away and not yet recreated, or never written
+	if err == nil && !cur.Mode().IsRegular() {
+		err = &fs.PathError{Op: "tail", Path: t.Path, Err: errors.New("not a regular file")}
 	}
-	if err != nil {
-		return err
-	}
-	if !cur.Mode().IsRegular() {
-		return &fs.PathError{Op: "tail", Path: t.Path, Err: errors.New("not a regular file")}
-	}
-	switch {
-	case t.f == nil:
-		return t.open()
-	case !os.SameFile(t.info, cur):
+	if err != nil || !os.SameFile(t.info, cur) {
+		// Whatever is at the path now, the file we have open may hold
+		// rows appended before it was moved away. It is read to its end
+		// only now that it is no longer the log: appenders write to the
+		// file at the path (under the lock a rotation holds until it has
+		// replaced it), so nothing follows what this read finds.
+		if rerr := t.readToEnd(); rerr != nil {
+			return rerr
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // rotated away and not yet recreated
+		}
+		if err != nil {
+			return err
+		}
 		t.rotations++
-		return t.open()
+		return t.open(t.info)
 	}
 	// Same file: shrunk below what we read means it was truncated.
-	if st, err := t.f.Stat(); err == nil && st.Size() < t.offset {
+	if st, err := t.f.Stat(); err == nil && st.Size() < t.offset+int64(len(t.pending)) {
 		t.rotations++
-		t.offset, t.atStart, t.skipping = 0, true, false
-		return t.readToEnd()
+		t.restart(0)
 	}
-	return nil
+	return t.readToEnd()
 }
 
-// open starts the file at t.Path from its beginning.
-func (t *Tailer) open() error {
+// restart reads the current file from offset on.
+func (t *Tailer) restart(offset int64) {
+	t.offset, t.atStart, t.skipping = offset, offset == 0, false
+	t.pending = t.pending[:0]
+}
+
+// open starts the file at t.Path. After old, the file it replaced and that
+// the tailer read to its end, it starts where the handoff of a rotation
+// says the rows not yet counted start; otherwise at the beginning.
+func (t *Tailer) open(old os.FileInfo) error {
 	if t.f != nil {
 		_ = t.f.Close()
 		t.f = nil
 	}
+	t.restart(0)
 	f, err := os.Open(t.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -134,21 +164,36 @@ func (t *Tailer) open() error {
 		return err
 	}
 	t.f, t.info = f, info
-	t.offset, t.atStart, t.skipping = 0, true, false
+	if old != nil {
+		// The file just opened, not the one stat saw: another rotation
+		// may have come between.
+		if h, err := rotate.ReadHandoff(t.Path); err == nil {
+			if off, ok := h.Resume(old, info); ok {
+				t.handoffs++
+				t.restart(off)
+			}
+		}
+	}
 	return t.readToEnd()
 }
 
 // readToEnd counts the complete lines from the offset to the end of the
-// open file and moves the offset past them.
+// open file and moves the offset past them. A line without its newline yet
+// is kept in pending, so the next poll reads only what follows it.
 func (t *Tailer) readToEnd() error {
-	pending := t.buf[:0] // the start of a line not yet complete, then what was read
+	pending := append(t.buf[:0], t.pending...) // the start of a line not yet complete, then what was read
 	defer func() {
-		// A buffer grown for one over-long line is not kept.
+		// A buffer grown for one long line is not kept, nor is a long
+		// line without its newline: the next poll reads it again.
 		if cap(pending) > 4*readSize {
 			pending = nil
 		}
+		if len(t.pending) > readSize {
+			t.pending = nil
+		}
 		t.buf = pending[:0]
 	}()
+	t.pending = t.pending[:0]
 	for {
 		if cap(pending)-len(pending) < readSize {
 			grown := make([]byte, len(pending), 2*cap(pending)+readSize)
@@ -175,6 +220,7 @@ func (t *Tailer) readToEnd() error {
 			pending = pending[:0]
 		}
 		if err == io.EOF || n == 0 {
+			t.pending = append(t.pending, pending...)
 			return nil
 		}
 		if err != nil {

@@ -14,3 +14,5 @@ func isLoop(error) bool { return false }
 func syncDir(string) error { return nil }
 
 func chownLike(string, os.FileInfo) {}
+
+func fileID(os.FileInfo) (FileID, bool) { return FileID{}, false }

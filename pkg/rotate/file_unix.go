@@ -38,3 +38,15 @@ func chownLike(name string, like os.FileInfo) {
 	}
 	_ = os.Lchown(name, int(st.Uid), int(st.Gid))
 }
+
+// fileID is the device and inode of the file fi describes.
+func fileID(fi os.FileInfo) (FileID, bool) {
+	if fi == nil {
+		return FileID{}, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return FileID{}, false
+	}
+	return FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, true
+}

@@ -15,6 +15,11 @@
 // to the old log since the crash into the new one. So a crash never loses a
 // row, and never leaves one in both an archive and the log once the next
 // rotation has run. Rotations take turns on a lock of their own.
+//
+// Before it renames the new log into place, a rotation writes a handoff
+// beside the log (see Handoff): which file replaced which, and how much of
+// the new log is rows already in the old one, so a reader that follows the
+// log by offset does not count them twice.
 package rotate
 
 import (
@@ -188,6 +193,9 @@ type journal struct {
 	NewLogSize int64  `json:"new_log_size"`
 	// Archives maps each staged archive to the archive it replaces.
 	Archives []journalArchive `json:"archives"`
+	// Ancestors are the older logs a follower may have read to their end
+	// before this log, and where it continues in the new log.
+	Ancestors []ancestor `json:"ancestors,omitempty"`
 }
 
 type journalArchive struct {
@@ -219,9 +227,10 @@ func removeTemps(log string) error {
 	}
 	prefix := tempPrefix(log)
 	jtmp := "." + filepath.Base(journalPath(log)) + ".tmp-"
+	htmp := "." + filepath.Base(HandoffPath(log)) + ".tmp-"
 	removed := false
 	for _, e := range ents {
-		if n := e.Name(); strings.HasPrefix(n, prefix) || strings.HasPrefix(n, jtmp) {
+		if n := e.Name(); strings.HasPrefix(n, prefix) || strings.HasPrefix(n, jtmp) || strings.HasPrefix(n, htmp) {
 			if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
@@ -304,6 +313,11 @@ func apply(log string, j *journal) error {
 	staged := filepath.Join(dir, j.NewLog)
 	if _, err := os.Lstat(staged); err == nil {
 		if err := carryOver(log, staged, j); err != nil {
+			return err
+		}
+		// Followers of the log (serve) learn where the new log's own rows
+		// start before they can see it.
+		if err := writeHandoff(log, staged, j.Ancestors); err != nil {
 			return err
 		}
 		if crash("carried") {
@@ -410,9 +424,44 @@ type splitter struct {
 	res    *Result
 	s      sink
 	p      *ndjson.Parser
+	ev     ndjson.Event
 	cs     ndjson.ChunkStats
 	months map[string]int64
 	line   int64 // number of the next line
+	pos    int64 // offset in the log of the next line
+	kept   int64 // bytes kept so far
+	// marks are offsets in the log at which to note how many bytes were
+	// kept before them (see ancestorMarks).
+	marks []mark
+}
+
+// mark notes, at offset at of the log being split, the bytes kept before
+// it (-1 until the split reaches it on a line boundary).
+type mark struct {
+	id   FileID
+	at   int64
+	kept int64
+}
+
+// advance moves past a line of n bytes.
+func (sp *splitter) advance(n int) {
+	sp.pos += int64(n)
+	for i := range sp.marks {
+		if sp.marks[i].at == sp.pos {
+			sp.marks[i].kept = sp.kept
+		}
+	}
+}
+
+// ancestors are the marks reached.
+func (sp *splitter) ancestors() []ancestor {
+	var out []ancestor
+	for _, m := range sp.marks {
+		if m.kept >= 0 {
+			out = append(out, ancestor{ID: m.id, Kept: m.kept})
+		}
+	}
+	return out
 }
 
 func newSplitter(log string, before time.Time, res *Result, s sink) *splitter {
@@ -425,7 +474,6 @@ func newSplitter(log string, before time.Time, res *Result, s sink) *splitter {
 func (sp *splitter) feed(r io.Reader, final bool) (int64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var consumed int64
-	var e ndjson.Event
 	for {
 		line, err := br.ReadBytes('\n')
 		if err != nil && err != io.EOF {
@@ -434,58 +482,60 @@ func (sp *splitter) feed(r io.Reader, final bool) (int64, error) {
 		if len(line) == 0 {
 			return consumed, nil
 		}
-		n := sp.line
 		if line[len(line)-1] != '\n' {
 			if !final {
 				return consumed, nil
 			}
 			sp.res.Torn = true
 			consumed += int64(len(line))
-			return consumed, sp.keep(line)
+			err := sp.keep(line)
+			sp.advance(len(line))
+			return consumed, err
 		}
 		consumed += int64(len(line))
-		sp.line++
-		content := line[:len(line)-1]
-		if n == 1 {
-			content = bytes.TrimPrefix(content, bom)
+		if err := sp.split(line); err != nil {
+			return consumed, err
 		}
-		content = bytes.TrimSuffix(content, []byte{'\r'})
-		if len(bytes.Trim(content, " \t\r")) == 0 {
-			sp.res.Blank++
-			if err := sp.keep(line); err != nil {
-				return consumed, err
-			}
-			continue
-		}
-		if perr := sp.p.Parse(content, &e); perr != nil {
-			sp.cs.Skip(sp.log, n, perr)
-			if err := sp.keep(line); err != nil {
-				return consumed, err
-			}
-			continue
-		}
-		if !e.TS.Before(sp.before) {
-			sp.res.Kept++
-			if err := sp.keep(line); err != nil {
-				return consumed, err
-			}
-			continue
-		}
-		month := e.TS.UTC().Format("2006-01")
-		sp.months[month]++
-		sp.res.Moved++
-		if sp.s != nil {
-			if n == 1 {
-				line = bytes.TrimPrefix(line, bom)
-			}
-			if err := sp.s.move(month, e.TS, line); err != nil {
-				return consumed, err
-			}
-		}
+		sp.advance(len(line))
 	}
 }
 
+// split sends one complete line to the log or an archive.
+func (sp *splitter) split(line []byte) error {
+	n := sp.line
+	sp.line++
+	content := line[:len(line)-1]
+	if n == 1 {
+		content = bytes.TrimPrefix(content, bom)
+	}
+	content = bytes.TrimSuffix(content, []byte{'\r'})
+	if len(bytes.Trim(content, " \t\r")) == 0 {
+		sp.res.Blank++
+		return sp.keep(line)
+	}
+	if perr := sp.p.Parse(content, &sp.ev); perr != nil {
+		sp.cs.Skip(sp.log, n, perr)
+		return sp.keep(line)
+	}
+	e := &sp.ev
+	if !e.TS.Before(sp.before) {
+		sp.res.Kept++
+		return sp.keep(line)
+	}
+	month := e.TS.UTC().Format("2006-01")
+	sp.months[month]++
+	sp.res.Moved++
+	if sp.s == nil {
+		return nil
+	}
+	if n == 1 {
+		line = bytes.TrimPrefix(line, bom)
+	}
+	return sp.s.move(month, e.TS, line)
+}
+
 func (sp *splitter) keep(line []byte) error {
+	sp.kept += int64(len(line))
 	if sp.s == nil {
 		return nil
 	}

@@ -97,7 +97,7 @@ func TestRotateMovesOldRows(t *testing.T) {
 	if fi, err := os.Stat(log); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Errorf("log mode %v (%v), want 0640", fi.Mode(), err)
 	}
-	want := []string{".sync-events.ndjson.rotate.lock", "sync-events-2026-02.ndjson.gz", "sync-events-2026-03.ndjson.gz", "sync-events.ndjson", "sync-events.ndjson.lock"}
+	want := []string{".sync-events.ndjson.rotate.lock", ".sync-events.ndjson.rotated", "sync-events-2026-02.ndjson.gz", "sync-events-2026-03.ndjson.gz", "sync-events.ndjson", "sync-events.ndjson.lock"}
 	if got := dirNames(t, dir); !equal(got, want) {
 		t.Errorf("directory holds %v, want %v", got, want)
 	}
@@ -270,7 +270,7 @@ func TestRotateCrashRecovery(t *testing.T) {
 				if got := strings.Join(ids, " "); got != "after apr feb mar old" {
 					t.Errorf("rows after recovery: %s", got)
 				}
-				if got := dirNames(t, dir); !equal(got, []string{".sync-events.ndjson.rotate.lock", "sync-events-2026-02.ndjson.gz", "sync-events-2026-03.ndjson.gz", "sync-events.ndjson", "sync-events.ndjson.lock"}) {
+				if got := dirNames(t, dir); !equal(got, []string{".sync-events.ndjson.rotate.lock", ".sync-events.ndjson.rotated", "sync-events-2026-02.ndjson.gz", "sync-events-2026-03.ndjson.gz", "sync-events.ndjson", "sync-events.ndjson.lock"}) {
 					t.Errorf("directory holds %v", got)
 				}
 				if torn && !strings.Contains(string(readFile(t, log)), "\n"+`{"ts":"2026-0`+"\n") {

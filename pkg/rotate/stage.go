@@ -152,6 +152,8 @@ func stage(log string, before time.Time, res *Result, lock func() (func(), error
 	staged = append(staged, s.newLog.f)
 	chownLike(s.newLog.f.Name(), fi)
 	sp := newSplitter(log, before, res, trackingSink{s, &staged})
+	sp.marks = ancestorMarks(log, f)
+	sp.advance(0)
 	read, err := sp.feed(io.NewSectionReader(f, 0, fi.Size()), false)
 	if err != nil {
 		return nil, nil, err
@@ -187,7 +189,7 @@ func stage(log string, before time.Time, res *Result, lock func() (func(), error
 	if res.Moved == 0 {
 		return nil, unlock, nil
 	}
-	j = &journal{LogSize: fi.Size(), NewLog: filepath.Base(s.newLog.f.Name())}
+	j = &journal{LogSize: fi.Size(), NewLog: filepath.Base(s.newLog.f.Name()), Ancestors: sp.ancestors()}
 	for _, m := range s.order {
 		a := s.archives[m]
 		if err := a.zw.Close(); err != nil {
