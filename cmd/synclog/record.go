@@ -81,6 +81,14 @@ exit status.`,
 	}
 	o.addFlags(cmd.Flags())
 	setConfigKey(cmd.Flags(), "lock-timeout", "lock_timeout")
+	// The facts of one row come from the command line only: a stray
+	// SYNCLOG_STATUS or status: in a config file must never rewrite every
+	// row appended. Settings (machine, tenant, trigger, lock_timeout,
+	// durability) may come from the environment and the config file.
+	for _, name := range []string{"op", "repo", "scope", "files", "bytes", "dur-ms", "files-total",
+		"manifest-before", "manifest-after", "status", "error", "session-id", "ts", "json", "hook"} {
+		_ = cmd.Flags().SetAnnotation(name, noConfigAnnotation, []string{"true"})
+	}
 	return cmd
 }
 

@@ -97,8 +97,11 @@ Exit status: 0 success; 1 failure (or findings where a flag asks for that);
 		newMetricsCmd(g),
 		newServeCmd(g),
 		newRotateCmd(g),
+		newInitCmd(g),
+		newConfigCmd(g),
 		newVersionCmd(g),
 		newCompletionCmd(g),
+		newGenDocsCmd(g),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(flagErr)
@@ -142,43 +145,81 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	return g.apply(flags, file)
+}
+
+// apply fills every flag of flags the user did not set from the
+// environment, then file (nil for none), records where each configuration
+// key came from, and resolves --now and --tz.
+func (g *globalOptions) apply(flags *pflag.FlagSet, file *configFile) error {
 	g.sources = map[string]string{}
 	var applyErr error
 	flags.VisitAll(func(f *pflag.Flag) {
-		if applyErr != nil || f.Name == "help" || f.Name == "version" {
+		if applyErr != nil || !isConfigFlag(f) {
 			return
 		}
-		if _, ok := f.Annotations[noConfigAnnotation]; ok {
+		src, err := resolveFlag(f, file, g.lookupEnv)
+		if err != nil {
+			applyErr = err
 			return
 		}
-		key := configKey(f)
-		if f.Changed {
-			g.sources[key] = "flag"
-			return
-		}
-		if s, ok := g.lookupEnv(envName(key)); ok {
-			if err := setFlag(f, splitList(f, s)); err != nil {
-				applyErr = usageErrorf("%s=%q: %v", envName(key), s, err)
-				return
-			}
-			g.sources[key] = "env"
-			return
-		}
-		if file != nil {
-			if val, ok := file.lookup(key); ok {
-				if err := setFlag(f, val); err != nil {
-					applyErr = usageErrorf("%s: %s: %v", file.path, key, err)
-					return
-				}
-				g.sources[key] = "file"
-				return
-			}
-		}
-		g.sources[key] = "default"
+		g.sources[configKey(f)] = src
 	})
 	if applyErr != nil {
 		return applyErr
 	}
+	if err := g.resolveClock(); err != nil {
+		return err
+	}
+	return g.checkColor()
+}
+
+// isConfigFlag reports whether a flag has a configuration key: the
+// environment and the config file may set it.
+func isConfigFlag(f *pflag.Flag) bool {
+	if f.Name == "help" || f.Name == "version" {
+		return false
+	}
+	_, ok := f.Annotations[noConfigAnnotation]
+	return !ok
+}
+
+// resolveFlag gives f its value from the first of the command line, the
+// environment, file (nil for none) and its default that has one, and
+// returns which it was: flag, env, file or default. A value f does not
+// accept is a usage error naming where it came from; f keeps its default.
+func resolveFlag(f *pflag.Flag, file *configFile, lookupEnv func(string) (string, bool)) (string, error) {
+	key := configKey(f)
+	if f.Changed {
+		return "flag", nil
+	}
+	if s, ok := lookupEnv(envName(key)); ok {
+		if err := setFlag(f, splitList(f, s)); err != nil {
+			return "env", usageErrorf("%s=%q: %v", envName(key), s, err)
+		}
+		return "env", nil
+	}
+	if file != nil {
+		if val, ok := file.lookup(key); ok {
+			if err := setFlag(f, val); err != nil {
+				return "file", usageErrorf("%s: %s: %v", file.path, key, err)
+			}
+			return "file", nil
+		}
+	}
+	return "default", nil
+}
+
+// resolveClock parses --now and --tz.
+func (g *globalOptions) resolveClock() error {
+	if err := g.resolveNow(); err != nil {
+		return err
+	}
+	return g.resolveTZ()
+}
+
+// resolveNow parses --now; the clock when it is empty.
+func (g *globalOptions) resolveNow() error {
 	if g.NowArg != "" {
 		t, err := time.Parse(time.RFC3339Nano, g.NowArg)
 		if err != nil {
@@ -188,12 +229,17 @@ func (g *globalOptions) resolve(cmd *cobra.Command) error {
 	} else {
 		g.now = g.clock()
 	}
+	return nil
+}
+
+// resolveTZ loads the zone --tz names.
+func (g *globalOptions) resolveTZ() error {
 	loc, err := time.LoadLocation(g.TZ)
 	if err != nil {
 		return usageErrorf("--tz %q: unknown time zone", g.TZ)
 	}
 	g.loc = loc
-	return g.checkColor()
+	return nil
 }
 
 // splitList splits an environment value for a list flag at commas.
