@@ -10,12 +10,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -344,8 +342,10 @@ func renderCost(w io.Writer, format string, kind cost.PeriodKind, generatedAt st
 func costInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 // appendCost appends the closed aggregates the file does not hold yet. The
-// file itself is locked while it is read and appended to, so two runs at
-// once never append a row twice; the appender takes its own sidecar lock.
+// file is read and appended to under the appender's lock, so two runs at
+// once never append a row twice, and the file is created only when there
+// is a row to append: a run killed at any point leaves the file as it was,
+// or with every new row.
 func appendCost(ctx context.Context, o *costOptions, kind cost.PeriodKind, generatedAt string, aggs []cost.Aggregate) error {
 	g := o.g
 	path := g.path(o.Out)
@@ -354,57 +354,27 @@ func appendCost(ctx context.Context, o *costOptions, kind cost.PeriodKind, gener
 		_, err := readCostKeys(path, kind, g)
 		return err
 	}
-	unlock, err := lockCostFile(ctx, path, o.LockTimeout)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	present, err := readCostKeys(path, kind, g)
-	if err != nil {
-		return err
-	}
-	var rows []costRow
-	for i := range aggs {
-		if present[costKey{aggs[i].Period, aggs[i].Tenant}] {
-			continue
-		}
-		rows = append(rows, toCostRow(&aggs[i], generatedAt))
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	var b bytes.Buffer
-	if err := encodeCostRows(&b, rows); err != nil {
-		return err
-	}
 	app := &ndjson.Appender{Path: path, LockTimeout: o.LockTimeout}
-	return app.Append(ctx, b.Bytes())
-}
-
-// lockCostFile takes an exclusive lock on the aggregate file itself,
-// creating it (and its directory) when missing.
-func lockCostFile(ctx context.Context, path string, timeout time.Duration) (func(), error) {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDONLY), flock.SetPermissions(0o644))
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	lctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	ok, err := fl.TryLockContext(lctx, 5*time.Millisecond)
-	if !ok {
-		fl.Close()
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%s: %w after %s", path, ndjson.ErrLockTimeout, timeout)
+	return app.AppendWith(ctx, func() ([]byte, error) {
+		present, err := readCostKeys(path, kind, g)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { _ = fl.Unlock(); _ = fl.Close() }, nil
+		var rows []costRow
+		for i := range aggs {
+			if !present[costKey{aggs[i].Period, aggs[i].Tenant}] {
+				rows = append(rows, toCostRow(&aggs[i], generatedAt))
+			}
+		}
+		if len(rows) == 0 {
+			return nil, nil
+		}
+		var b bytes.Buffer
+		if err := encodeCostRows(&b, rows); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	})
 }
 
 // costKey is a (period label, tenant) already in the aggregate file.
@@ -415,19 +385,20 @@ type costKey struct{ period, tenant string }
 // missing file holds nothing.
 func readCostKeys(path string, kind cost.PeriodKind, g *globalOptions) (map[costKey]bool, error) {
 	present := map[costKey]bool{}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	// A symbolic link or a FIFO is refused before it is opened, as the
+	// appender refuses it: opening a FIFO would wait for a writer forever.
+	if fi, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return present, nil
+	} else if err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, costDescribeMode(fi.Mode()))
 	}
+	f, err := ndjson.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	var bad int
 	var line int64
@@ -464,6 +435,19 @@ func readCostKeys(path string, kind cost.PeriodKind, g *globalOptions) (map[cost
 			plural(int64(bad-maxMalformedReports), "line", "lines"))
 	}
 	return present, nil
+}
+
+// costDescribeMode says what a file that is not a regular file is.
+func costDescribeMode(m os.FileMode) string {
+	switch {
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	}
+	return m.Type().String()
 }
 
 // parseCostLine reads one line of the aggregate file. It returns the key and

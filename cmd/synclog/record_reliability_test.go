@@ -136,7 +136,10 @@ func TestSuiteConcurrentRecord(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						for seq := range perWriter {
-							res := r.run(t, suiteRowArgs(log, w, seq, size)...)
+							// Each row waits for the fsyncs of up to 15 others: on a
+							// loaded disk that is more than the 5 s lock timeout a
+							// Stop hook wants, and this item is about whole rows.
+							res := r.run(t, append(suiteRowArgs(log, w, seq, size), "--lock-timeout", "45s")...)
 							if res.code != 0 || res.stdout != "" || res.stderr != "" {
 								mu.Lock()
 								failures = append(failures, fmt.Sprintf("w%02d s%05d: exit %d stdout %q stderr %q", w, seq, res.code, res.stdout, res.stderr))

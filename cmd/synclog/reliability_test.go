@@ -97,6 +97,7 @@ type relResult struct {
 	code           int
 	stdout, stderr string
 	dur            time.Duration
+	maxRSS         int64 // the run's peak resident set, in bytes
 }
 
 type relRun struct {
@@ -120,13 +121,21 @@ func (r relRun) run(t *testing.T, args ...string) relResult {
 	cmd.Stdin = strings.NewReader(r.stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = time.Second
+	// Long enough for the pipes to drain on a loaded machine: at 1 s, 16
+	// writers on 2 busy cores saw "WaitDelay expired before I/O complete"
+	// from runs that had exited 0.
+	cmd.WaitDelay = 10 * time.Second
 	if r.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
 	}
 	start := time.Now()
 	err := cmd.Run()
 	res := relResult{stdout: out.String(), stderr: errb.String(), dur: time.Since(start)}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			res.maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+		}
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("synclog %s: still running after %v (killed)", strings.Join(args, " "), timeout)
 	}

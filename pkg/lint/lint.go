@@ -411,6 +411,26 @@ func (l *linter) sort() {
 	l.res.Findings = out
 }
 
+// fmtGap writes how far apart a and b are, as fmtDuration does. Beyond what
+// a time.Duration holds (about 292 years), where Time.Sub saturates and
+// would print the same wrong figure for every gap, it is written in whole
+// hours.
+func fmtGap(a, b time.Time) string {
+	if d := a.Sub(b); d > minDuration && d < maxDuration {
+		return fmtDuration(d)
+	}
+	secs := a.Unix() - b.Unix()
+	if secs < 0 {
+		secs = -secs
+	}
+	return fmt.Sprintf("%dh", secs/3600)
+}
+
+const (
+	minDuration = time.Duration(-1 << 63)
+	maxDuration = time.Duration(1<<63 - 1)
+)
+
 // fmtDuration writes d rounded to the second, without zero tails: 3h, 1h30m, 45s.
 func fmtDuration(d time.Duration) string {
 	if d < 0 {

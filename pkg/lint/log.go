@@ -135,7 +135,7 @@ func (l *linter) lintLogs(ctx context.Context, srcs []Source) error {
 		return err
 	}
 	for _, src := range st.Sources {
-		if src.Partial {
+		if src.Partial && !inFlight(ctx, src.Path, src.Bytes) {
 			i := pass.index[src.Path]
 			l.group = 1 + i
 			l.emitDefault(srcs[i].name(), src.LastLine+1, RuleTornLine,
@@ -289,7 +289,7 @@ func (l *linter) checkRow(e *ndjson.Event, rawTS string, out []pending) []pendin
 	}
 	if ahead := e.TS.Sub(o.Now); ahead > o.Skew && l.active(RuleFutureTS) {
 		out = append(out, pending{RuleFutureTS, Warning, fmt.Sprintf("ts %s is %s after now (%s), more than lint.skew %s",
-			ndjson.FormatTS(e.TS), fmtDuration(ahead), ndjson.FormatTS(o.Now), fmtDuration(o.Skew))})
+			ndjson.FormatTS(e.TS), fmtGap(e.TS, o.Now), ndjson.FormatTS(o.Now), fmtDuration(o.Skew))})
 	}
 	if e.Op == ndjson.OpPush && e.HasFilesTotal && e.FilesTotal > 0 &&
 		float64(e.Files) > o.MassChange*float64(e.FilesTotal) && l.active(RuleMassChange) {
@@ -341,7 +341,7 @@ func (p *logPass) merge(out chunkOut) {
 		if !r.future {
 			if p.gotPrv && r.ts.Before(p.prevTS.Add(-l.opts.Skew)) {
 				l.emitDefault(name, r.line, RuleOutOfOrder, fmt.Sprintf("ts %s is %s earlier than %s of line %d, more than lint.skew %s",
-					ndjson.FormatTS(r.ts), fmtDuration(p.prevTS.Sub(r.ts)), ndjson.FormatTS(p.prevTS), p.prevLine, fmtDuration(l.opts.Skew)))
+					ndjson.FormatTS(r.ts), fmtGap(p.prevTS, r.ts), ndjson.FormatTS(p.prevTS), p.prevLine, fmtDuration(l.opts.Skew)))
 			}
 			p.prevTS, p.prevLine, p.gotPrv = r.ts, r.line, true
 		}

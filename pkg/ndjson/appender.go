@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -41,18 +43,24 @@ func (a *Appender) Append(ctx context.Context, rows []byte) error {
 	if rows[len(rows)-1] != '\n' {
 		return fmt.Errorf("append to %s: rows must end in a newline", a.Path)
 	}
+	return a.AppendWith(ctx, func() ([]byte, error) { return rows, nil })
+}
+
+// AppendWith appends, as Append does, the rows next returns, calling next
+// under the lock: what next reads of the file stays true until the rows
+// are written, so a writer that appends only what the file lacks never
+// appends a row twice. When next returns no rows, nothing is written and a
+// missing file is not created.
+func (a *Appender) AppendWith(ctx context.Context, next func() ([]byte, error)) error {
 	dir := filepath.Dir(a.Path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	created := false
 	if fi, err := os.Lstat(a.Path); err == nil {
 		if !fi.Mode().IsRegular() {
 			return fmt.Errorf("%s: not a regular file (%s)", a.Path, describeMode(fi.Mode()))
 		}
-	} else if errors.Is(err, fs.ErrNotExist) {
-		created = true
-	} else {
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 
@@ -62,6 +70,20 @@ func (a *Appender) Append(ctx context.Context, rows []byte) error {
 	}
 	defer unlock()
 
+	rows, err := next()
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	if rows[len(rows)-1] != '\n' {
+		return fmt.Errorf("append to %s: rows must end in a newline", a.Path)
+	}
+	created := false
+	if _, err := os.Lstat(a.Path); errors.Is(err, fs.ErrNotExist) {
+		created = true
+		if done, err := a.createWhole(rows); err != nil || done {
+			return err
+		}
+	}
 	f, err := a.openCurrent()
 	if err != nil {
 		return err
@@ -116,6 +138,53 @@ func (a *Appender) Append(ctx context.Context, rows []byte) error {
 		}
 	}
 	return f.Close()
+}
+
+// createWhole makes the missing file at a.Path with rows in it, whole or
+// not at all: the rows go to a new file beside it, which is then linked
+// into place, so a writer killed at any point leaves no file or the whole
+// one, never an empty or a partial one (a killed writer may leave the new
+// file, a dot file, behind). It reports false, having made nothing, when
+// the link fails: the file system cannot link, or a file appeared at the
+// path meanwhile; the caller then appends in place.
+func (a *Appender) createWhole(rows []byte) (bool, error) {
+	var f *os.File
+	var err error
+	for range 8 {
+		// Not os.CreateTemp: its mode 0600 would ignore the umask, which
+		// a file created in place (0644 less the umask) respects.
+		name := filepath.Join(filepath.Dir(a.Path), "."+filepath.Base(a.Path)+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|nofollow, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", a.Path, unwrapPathErr(err))
+	}
+	name := f.Name()
+	defer os.Remove(name) // the link, when made, keeps the file
+	defer f.Close()
+	if _, err := f.Write(rows); err != nil {
+		return false, fmt.Errorf("write %s: %w", a.Path, unwrapPathErr(err))
+	}
+	if !a.NoSync {
+		if err := datasync(f); err != nil {
+			return false, fmt.Errorf("sync %s: %w", a.Path, unwrapPathErr(err))
+		}
+	}
+	if err := f.Close(); err != nil {
+		return false, fmt.Errorf("write %s: %w", a.Path, unwrapPathErr(err))
+	}
+	if err := os.Link(name, a.Path); err != nil {
+		return false, nil
+	}
+	if !a.NoSync {
+		if err := syncDir(filepath.Dir(a.Path)); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // maxReopen bounds how often Append reopens a log that was replaced under
@@ -249,7 +318,9 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		// The temporary file's random name means nothing to the user: name
+		// the file being written.
+		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
 	}
 	name := tmp.Name()
 	ok := false
@@ -263,7 +334,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, unwrapPathErr(err))
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", path, unwrapPathErr(err))
@@ -302,3 +373,7 @@ func WriteFileIfChanged(path string, data []byte, perm os.FileMode) (bool, error
 	}
 	return true, WriteFileAtomic(path, data, perm)
 }
+
+// OpenRegular opens path for reading and refuses anything but a regular
+// file, so that a FIFO or a device planted at path never blocks the caller.
+func OpenRegular(path string) (*os.File, error) { return openRegular(path) }

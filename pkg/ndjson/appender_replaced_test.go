@@ -79,6 +79,10 @@ func TestAppenderReopensRemovedLog(t *testing.T) {
 func TestAppenderGivesUpOnEverReplacedLog(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "log.ndjson")
+	// The log exists: a missing one is created whole, by a link, not opened.
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	afterOpen = func() {
 		n++

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -49,4 +51,13 @@ func fileID(fi os.FileInfo) (FileID, bool) {
 		return FileID{}, false
 	}
 	return FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, true
+}
+
+// writable reports, as the kernel would answer this process, whether path
+// may be written.
+func writable(path string) error {
+	if err := unix.Access(path, unix.W_OK); err != nil {
+		return &os.PathError{Op: "write", Path: path, Err: err}
+	}
+	return nil
 }

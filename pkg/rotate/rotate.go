@@ -126,6 +126,12 @@ func Rotate(ctx context.Context, opts Options) (*Result, error) {
 	if _, err := os.Lstat(opts.Log); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no such file", opts.Log)
 	}
+	// A log its writers may not write is not rotated: record could not
+	// append to it either, and the new log would keep its mode. Refused
+	// before anything is written, naming the log.
+	if err := writable(opts.Log); err != nil {
+		return nil, fmt.Errorf("rotate %s: %w", opts.Log, err)
+	}
 	// Rotations take turns on a lock of their own, held throughout; the
 	// appender's lock is held only while a rotation changes files and
 	// while it reads what was appended since its first pass.
@@ -359,6 +365,17 @@ func carryOver(log, staged string, j *journal) error {
 			log, fi.Size(), j.LogSize, journalPath(log))
 	}
 	dst, err := os.OpenFile(staged, os.O_RDWR|nofollow, 0)
+	if errors.Is(err, fs.ErrPermission) {
+		// The staged log has the log's mode, which may have become
+		// read-only since it was staged: the carry-over must still be made,
+		// since the journal has committed the rotation.
+		if st, serr := os.Lstat(staged); serr == nil && st.Mode().IsRegular() {
+			if os.Chmod(staged, st.Mode().Perm()|0o200) == nil {
+				defer os.Chmod(staged, st.Mode().Perm())
+				dst, err = os.OpenFile(staged, os.O_RDWR|nofollow, 0)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
