@@ -21,22 +21,32 @@ type Encoder struct {
 	Color bool
 }
 
-// The escape sequences of jq 1.6's default colors.
-const (
-	colReset  = "\x1b[0m"
-	colNull   = "\x1b[1;30m"
-	colScalar = "\x1b[0;39m"
-	colString = "\x1b[0;32m"
-	colBox    = "\x1b[1;39m" // arrays and objects
-	colKey    = "\x1b[34;1m"
-)
+// palette holds the escape sequences colored output puts around values;
+// every one is empty without colors, so one walk writes both forms.
+type palette struct {
+	reset, null, scalar, str, box, key string
+}
+
+// jqColors are jq 1.6's default colors; box is arrays and objects.
+var jqColors = palette{
+	reset:  "\x1b[0m",
+	null:   "\x1b[1;30m",
+	scalar: "\x1b[0;39m",
+	str:    "\x1b[0;32m",
+	box:    "\x1b[1;39m",
+	key:    "\x1b[34;1m",
+}
 
 // Append appends v to b, without a trailing newline.
 func (enc *Encoder) Append(b []byte, v any) []byte {
 	if s, ok := v.(string); ok && enc.Raw {
 		return append(b, s...)
 	}
-	return enc.value(b, v, 0)
+	p := &palette{}
+	if enc.Color {
+		p = &jqColors
+	}
+	return enc.value(b, v, 0, p)
 }
 
 func (enc *Encoder) pretty() bool { return enc.Tab || enc.Indent > 0 }
@@ -55,13 +65,77 @@ func (enc *Encoder) newline(b []byte, depth int) []byte {
 	return b
 }
 
-func (enc *Encoder) value(b []byte, v any, depth int) []byte {
-	if enc.Color {
-		return enc.colored(b, v, depth)
-	}
+// value appends v, with colors byte for byte as jq 1.6 -C prints them when
+// p has any: a scalar is wrapped in its color and a reset; an array or
+// object opens with its color, puts the color before each separator and
+// before the closing bracket, and resets after it; an object resets before
+// each key.
+func (enc *Encoder) value(b []byte, v any, depth int, p *palette) []byte {
 	switch v := v.(type) {
 	case nil:
-		return append(b, "null"...)
+		return append(append(append(b, p.null...), "null"...), p.reset...)
+	case string:
+		b = append(b, p.str...)
+		return append(AppendString(b, v), p.reset...)
+	case []any:
+		b = append(b, p.box...)
+		if len(v) == 0 {
+			return append(append(b, "[]"...), p.reset...)
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(append(b, p.box...), ',')
+			}
+			if enc.pretty() {
+				b = enc.newline(b, depth+1)
+			}
+			b = enc.value(b, x, depth+1, p)
+		}
+		b = append(b, p.box...)
+		if enc.pretty() {
+			b = enc.newline(b, depth)
+		}
+		return append(append(append(b, p.box...), ']'), p.reset...)
+	case map[string]any:
+		b = append(b, p.box...)
+		if len(v) == 0 {
+			return append(append(b, "{}"...), p.reset...)
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(append(b, p.box...), ',')
+			}
+			if enc.pretty() {
+				b = enc.newline(b, depth+1)
+			}
+			b = append(append(b, p.reset...), p.key...)
+			b = append(AppendString(b, k), p.reset...)
+			b = append(append(b, p.box...), ':')
+			if enc.pretty() {
+				b = append(b, ' ')
+			}
+			b = append(b, p.reset...)
+			b = enc.value(b, v[k], depth+1, p)
+		}
+		b = append(b, p.box...)
+		if enc.pretty() {
+			b = enc.newline(b, depth)
+		}
+		return append(append(append(b, p.box...), '}'), p.reset...)
+	}
+	return append(appendScalar(append(b, p.scalar...), v), p.reset...)
+}
+
+// appendScalar appends a boolean or a number; anything else is null.
+func appendScalar(b []byte, v any) []byte {
+	switch v := v.(type) {
 	case bool:
 		if v {
 			return append(b, "true"...)
@@ -77,128 +151,8 @@ func (enc *Encoder) value(b []byte, v any, depth int) []byte {
 	case *big.Int:
 		f, _ := new(big.Float).SetInt(v).Float64()
 		return AppendNumber(b, f)
-	case string:
-		return AppendString(b, v)
-	case []any:
-		if len(v) == 0 {
-			return append(b, "[]"...)
-		}
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if enc.pretty() {
-				b = enc.newline(b, depth+1)
-			}
-			b = enc.value(b, x, depth+1)
-		}
-		if enc.pretty() {
-			b = enc.newline(b, depth)
-		}
-		return append(b, ']')
-	case map[string]any:
-		if len(v) == 0 {
-			return append(b, "{}"...)
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if enc.pretty() {
-				b = enc.newline(b, depth+1)
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			if enc.pretty() {
-				b = append(b, ' ')
-			}
-			b = enc.value(b, v[k], depth+1)
-		}
-		if enc.pretty() {
-			b = enc.newline(b, depth)
-		}
-		return append(b, '}')
-	default:
-		return append(b, "null"...)
 	}
-}
-
-// colored appends v with colors, byte for byte as jq 1.6 -C prints it: a
-// scalar is wrapped in its color and a reset; an array or object opens with
-// its color, puts the color before each separator and before the closing
-// bracket, and resets after it; an object resets before each key.
-func (enc *Encoder) colored(b []byte, v any, depth int) []byte {
-	switch v := v.(type) {
-	case nil:
-		return append(append(append(b, colNull...), "null"...), colReset...)
-	case string:
-		b = append(b, colString...)
-		return append(AppendString(b, v), colReset...)
-	case []any:
-		b = append(b, colBox...)
-		if len(v) == 0 {
-			return append(append(b, "[]"...), colReset...)
-		}
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(append(b, colBox...), ',')
-			}
-			if enc.pretty() {
-				b = enc.newline(b, depth+1)
-			}
-			b = enc.colored(b, x, depth+1)
-		}
-		b = append(b, colBox...)
-		if enc.pretty() {
-			b = enc.newline(b, depth)
-		}
-		return append(append(append(b, colBox...), ']'), colReset...)
-	case map[string]any:
-		b = append(b, colBox...)
-		if len(v) == 0 {
-			return append(append(b, "{}"...), colReset...)
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(append(b, colBox...), ',')
-			}
-			if enc.pretty() {
-				b = enc.newline(b, depth+1)
-			}
-			b = append(append(b, colReset...), colKey...)
-			b = append(AppendString(b, k), colReset...)
-			b = append(append(b, colBox...), ':')
-			if enc.pretty() {
-				b = append(b, ' ')
-			}
-			b = append(b, colReset...)
-			b = enc.colored(b, v[k], depth+1)
-		}
-		b = append(b, colBox...)
-		if enc.pretty() {
-			b = enc.newline(b, depth)
-		}
-		return append(append(append(b, colBox...), '}'), colReset...)
-	default:
-		// Numbers and booleans: the plain form, in the scalar color.
-		plain := Encoder{}
-		b = plain.value(append(b, colScalar...), v, depth)
-		return append(b, colReset...)
-	}
+	return append(b, "null"...)
 }
 
 // AppendNumber formats f as jq 1.6 does: the shortest digits that read
