@@ -93,8 +93,29 @@ type pull struct {
 	group uint32
 }
 
+// monthPulls holds a month's pull records in log order, in blocks, so
+// that neither growth nor a Merge ever copies the records kept so far: a
+// Merge takes over the other Aggregator's blocks whole.
 type monthPulls struct {
-	pulls []pull // in log order
+	blocks [][]pull
+	n      int // records in all blocks
+}
+
+// maxPullBlock bounds a block's capacity (192 KiB of records).
+const maxPullBlock = 8192
+
+func (mp *monthPulls) add(p pull) {
+	last := len(mp.blocks) - 1
+	if last < 0 || len(mp.blocks[last]) == cap(mp.blocks[last]) {
+		size := 64
+		if last >= 0 {
+			size = min(2*cap(mp.blocks[last]), maxPullBlock)
+		}
+		mp.blocks = append(mp.blocks, make([]pull, 0, size))
+		last++
+	}
+	mp.blocks[last] = append(mp.blocks[last], p)
+	mp.n++
 }
 
 // NewAggregator returns an Aggregator pricing rows with m (copied; nil fields
@@ -168,10 +189,18 @@ func (a *Aggregator) Merge(b *Aggregator) {
 	}
 	slices.Sort(months)
 	for _, k := range months {
-		for _, p := range b.months[k].pulls {
-			p.group = remap[p.group]
-			a.keepPull(k, p)
+		bm := b.months[k]
+		if !a.reserve(bm.n) {
+			continue
 		}
+		for _, blk := range bm.blocks {
+			for i := range blk {
+				blk[i].group = remap[blk[i].group]
+			}
+		}
+		am := a.month(k)
+		am.blocks = append(am.blocks, bm.blocks...)
+		am.n += bm.n
 	}
 }
 
@@ -201,22 +230,31 @@ func (a *Aggregator) group(day int64, tenant string) uint32 {
 // keepPull keeps the record of a pull counted by Add or Merge, unless detail
 // is off or goes over its budget.
 func (a *Aggregator) keepPull(month int64, p pull) {
-	if a.skipDetail {
-		return
+	if a.reserve(1) {
+		a.addPull(month, p)
 	}
-	if a.budget > 0 && a.kept >= a.budget {
-		// Over budget: drop every record; the caller reads the crossing
-		// days again (NeedsPullDetail).
+}
+
+// reserve makes room for n more kept pull records and reports whether
+// they may be kept: not when detail is off, nor when they would go over
+// the budget, which turns detail off and drops every record (the caller
+// then reads the crossing days again: NeedsPullDetail).
+func (a *Aggregator) reserve(n int) bool {
+	if a.skipDetail {
+		return false
+	}
+	if a.budget > 0 && a.kept+n > a.budget {
 		a.skipDetail = true
 		a.months = make(map[int64]*monthPulls)
 		a.lastMonth = nil
-		return
+		return false
 	}
-	a.kept++
-	a.addPull(month, p)
+	a.kept += n
+	return true
 }
 
-func (a *Aggregator) addPull(month int64, p pull) {
+// month returns the records of month, creating them.
+func (a *Aggregator) month(month int64) *monthPulls {
 	mp := a.lastMonth
 	if mp == nil || a.lastMKey != month {
 		mp = a.months[month]
@@ -226,8 +264,10 @@ func (a *Aggregator) addPull(month int64, p pull) {
 		}
 		a.lastMonth, a.lastMKey = mp, month
 	}
-	mp.pulls = append(mp.pulls, p)
+	return mp
 }
+
+func (a *Aggregator) addPull(month int64, p pull) { a.month(month).add(p) }
 
 func comparePulls(x, y pull) int {
 	if c := cmp.Compare(x.sec, y.sec); c != 0 {
@@ -493,9 +533,11 @@ func (a *Aggregator) dayPulls(month, day int64) []pull {
 	}
 	var out []pull
 	if mp := a.months[month]; mp != nil {
-		for _, p := range mp.pulls {
-			if a.groups[p.group].day == day {
-				out = append(out, p)
+		for _, blk := range mp.blocks {
+			for _, p := range blk {
+				if a.groups[p.group].day == day {
+					out = append(out, p)
+				}
 			}
 		}
 	}

@@ -106,6 +106,14 @@ func (p *Parser) internString(b []byte) string {
 
 // Parse parses line (without its newline) into e, which it resets.
 func (p *Parser) Parse(line []byte, e *Event) error {
+	if p.parseFast(line, e) {
+		return nil
+	}
+	return p.parse(line, e)
+}
+
+// parse is the general parser: every line, every error.
+func (p *Parser) parse(line []byte, e *Event) error {
 	*e = Event{}
 	if !utf8.Valid(line) {
 		return rowErr(ReasonBadEncoding, "invalid UTF-8")
@@ -406,17 +414,9 @@ func kindOf(c byte) string {
 // without fractional seconds.
 func ParseTS(b []byte) (time.Time, error) {
 	// Fast path: YYYY-MM-DDTHH:MM:SSZ, the form synclog writes.
-	if len(b) == 20 && b[4] == '-' && b[7] == '-' && (b[10] == 'T' || b[10] == 't') &&
-		b[13] == ':' && b[16] == ':' && (b[19] == 'Z' || b[19] == 'z') {
-		y, ok1 := digits(b[0:4])
-		mo, ok2 := digits(b[5:7])
-		d, ok3 := digits(b[8:10])
-		h, ok4 := digits(b[11:13])
-		mi, ok5 := digits(b[14:16])
-		sec, ok6 := digits(b[17:19])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 &&
-			d <= daysIn(time.Month(mo), y) && h < 24 && mi < 60 && sec < 60 {
-			return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), nil
+	if tszShape(b) {
+		if t, ok := parseTSZ(b); ok {
+			return t, nil
 		}
 		return time.Time{}, errors.New("bad time")
 	}
@@ -439,10 +439,6 @@ func digits(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
-}
-
-func daysIn(m time.Month, y int) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // scanner walks one line of JSON.

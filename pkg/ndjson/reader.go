@@ -195,7 +195,10 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 	}
 	jobs := make(chan *job, workers*2)
 	ordered := make(chan *job, workers*2)
-	var pool sync.Pool
+	// Buffers go back to the reader once merged: a few chunks per worker
+	// are ever in flight, so a scan of any size reuses the same few
+	// buffers and never faults in fresh memory for each chunk.
+	free := make(chan []byte, workers*4+4)
 
 	// Reader: one goroutine cuts sources into chunks.
 	var readErr error
@@ -225,7 +228,7 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 					opts.OnProgress(raw)
 				}
 				return true
-			}, &pool)
+			}, free)
 			if err != nil {
 				readErr = err
 				cancel(err)
@@ -278,7 +281,10 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 			cancel(err)
 			break
 		}
-		pool.Put(&buf)
+		select {
+		case free <- buf[:0]:
+		default:
+		}
 	}
 	// Drain so the reader and workers can finish.
 	for j := range ordered {
@@ -299,7 +305,7 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 
 // readSource reads one source and emits chunks of whole lines.
 func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceStats, raw *int64,
-	emit func(*Chunk) bool, pool *sync.Pool) error {
+	emit func(*Chunk) bool, free chan []byte) error {
 	var r io.Reader
 	if path == "-" {
 		if stdin == nil {
@@ -333,7 +339,7 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		if err := ctx.Err(); err != nil {
 			return nil
 		}
-		buf := getBuf(pool, len(carry)+ChunkSize)
+		buf := getBuf(free, len(carry)+ChunkSize)
 		buf = append(buf, carry...)
 		n, err := io.ReadFull(r, buf[len(buf):len(buf)+ChunkSize])
 		buf = buf[:len(buf)+n]
@@ -374,12 +380,21 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 	}
 }
 
-func getBuf(pool *sync.Pool, size int) []byte {
-	if p, ok := pool.Get().(*[]byte); ok && cap(*p) >= size+ChunkSize {
-		return (*p)[:0]
+// getBuf returns an empty buffer with room for size bytes, from free when
+// one there is big enough. New buffers get 64 KiB to spare, so that they
+// fit again whatever the short carry of a later chunk.
+func getBuf(free chan []byte, size int) []byte {
+	select {
+	case b := <-free:
+		if cap(b) >= size {
+			return b[:0]
+		}
+	default:
 	}
-	return make([]byte, 0, size+ChunkSize)
+	return make([]byte, 0, (size+2*bufSlack-1)/bufSlack*bufSlack)
 }
+
+const bufSlack = 64 << 10
 
 // openRegular opens path for reading and refuses anything but a regular
 // file, so a FIFO or a device never blocks a reader.

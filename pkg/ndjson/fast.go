@@ -1,0 +1,326 @@
+package ndjson
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"time"
+)
+
+// Slots of the schema keys, as bits of parseFast's seen set. Slots 0 to 10
+// are the required keys, in the order of the k* bits.
+const (
+	slotTS = iota
+	slotOp
+	slotRepo
+	slotScope
+	slotFiles
+	slotBytes
+	slotDurMS
+	slotManifestBefore
+	slotManifestAfter
+	slotTrigger
+	slotMachine
+	slotStatus
+	slotError
+	slotTenantID
+	slotSessionID
+	slotFilesTotal
+)
+
+// keyAt matches the schema key that b starts with, as `"key":`, and
+// returns its slot and the length of that literal, or slot -1. The first
+// bytes pick the one key it can be; one comparison checks it whole.
+func keyAt(b []byte) (slot, size int) {
+	if len(b) < 11 || b[0] != '"' {
+		return -1, 0 // `"op":"x"}` and `"ts":` plus a value are longer
+	}
+	var lit string
+	switch b[1] {
+	case 't':
+		switch b[2] {
+		case 's':
+			lit, slot = `"ts":`, slotTS
+		case 'r':
+			lit, slot = `"trigger":`, slotTrigger
+		default:
+			lit, slot = `"tenant_id":`, slotTenantID
+		}
+	case 'o':
+		lit, slot = `"op":`, slotOp
+	case 'r':
+		lit, slot = `"repo":`, slotRepo
+	case 's':
+		switch b[2] {
+		case 'c':
+			lit, slot = `"scope":`, slotScope
+		case 't':
+			lit, slot = `"status":`, slotStatus
+		default:
+			lit, slot = `"session_id":`, slotSessionID
+		}
+	case 'f':
+		if b[6] == '_' {
+			lit, slot = `"files_total":`, slotFilesTotal
+		} else {
+			lit, slot = `"files":`, slotFiles
+		}
+	case 'b':
+		lit, slot = `"bytes":`, slotBytes
+	case 'd':
+		lit, slot = `"dur_ms":`, slotDurMS
+	case 'm':
+		switch {
+		case b[3] == 'c':
+			lit, slot = `"machine":`, slotMachine
+		case b[10] == 'b':
+			lit, slot = `"manifest_before":`, slotManifestBefore
+		default:
+			lit, slot = `"manifest_after":`, slotManifestAfter
+		}
+	case 'e':
+		lit, slot = `"error":`, slotError
+	default:
+		return -1, 0
+	}
+	if len(b) < len(lit) || string(b[:len(lit)]) != lit {
+		return -1, 0
+	}
+	return slot, len(lit)
+}
+
+// intSlots marks the slots whose value is an integer.
+const intSlots = 1<<slotFiles | 1<<slotBytes | 1<<slotDurMS | 1<<slotFilesTotal
+
+// parseFast parses the rows almost every log is made of: one compact
+// object of schema keys, each key once, every value a string without
+// escapes, control bytes or bytes above 0x7F, or a non-negative integer of
+// at most 18 digits, and the row valid. For any other line it returns
+// false, having possibly written to e, and Parse runs the general parser.
+// Every line it accepts is one the general parser accepts with the same
+// Event (FuzzParseFast checks this), so the fast path changes no result.
+// Every byte it accepts is checked: structure and keys byte by byte,
+// strings eight bytes at a time, so the line needs no other pass.
+func (p *Parser) parseFast(b []byte, e *Event) bool {
+	n := len(b)
+	if n < 2 || b[0] != '{' {
+		return false
+	}
+	*e = Event{}
+	var seen uint32
+	var tsRaw []byte
+	i := 1
+	for {
+		slot, size := keyAt(b[i:])
+		if slot < 0 || seen&(1<<slot) != 0 {
+			return false
+		}
+		seen |= 1 << slot
+		i += size
+		if i >= n {
+			return false
+		}
+		if intSlots&(1<<slot) != 0 {
+			v, j := uintAt(b, i)
+			if j < 0 {
+				return false
+			}
+			i = j
+			switch slot {
+			case slotFiles:
+				e.Files = v
+			case slotBytes:
+				e.Bytes = v
+			case slotDurMS:
+				e.DurMS = v
+			default:
+				e.FilesTotal, e.HasFilesTotal = v, true
+			}
+		} else {
+			if b[i] != '"' {
+				return false
+			}
+			ve := quoteEnd(b, i+1)
+			if ve < 0 {
+				return false
+			}
+			v := b[i+1 : ve]
+			i = ve + 1
+			switch slot {
+			case slotTS:
+				tsRaw = v
+			case slotOp:
+				switch string(v) {
+				case OpPush:
+					e.Op = OpPush
+				case OpPull:
+					e.Op = OpPull
+				default:
+					return false
+				}
+			case slotRepo:
+				e.Repo = p.internString(v)
+			case slotScope:
+				e.Scope = p.internString(v)
+			case slotManifestBefore:
+				if !p.Lean {
+					e.ManifestBefore = string(v)
+				}
+			case slotManifestAfter:
+				if !p.Lean {
+					e.ManifestAfter = string(v)
+				}
+			case slotTrigger:
+				e.Trigger = p.internString(v)
+			case slotMachine:
+				e.Machine = p.internString(v)
+			case slotStatus:
+				switch string(v) {
+				case StatusOK:
+					e.Status = StatusOK
+				case StatusError:
+					e.Status = StatusError
+				default:
+					return false
+				}
+			case slotError:
+				e.Error = string(v)
+				e.Present |= KeyError
+			case slotTenantID:
+				e.TenantID = p.internString(v)
+				e.Present |= KeyTenantID
+			case slotSessionID:
+				if !p.Lean {
+					e.SessionID = string(v)
+				}
+				e.Present |= KeySessionID
+			}
+		}
+		if i >= n {
+			return false
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] != '}' || i+1 != n {
+			return false
+		}
+		break
+	}
+	if seen&kRequired != kRequired || (e.HasFilesTotal && e.Files > e.FilesTotal) {
+		return false
+	}
+	t, ok := parseTSZ(tsRaw)
+	if !ok {
+		return false
+	}
+	e.TS = t
+	if p.KeepRawTS {
+		e.TSRaw = string(tsRaw)
+	}
+	return true
+}
+
+// quoteEnd returns the index of the first quote at or after i, or -1 when
+// a backslash, a control byte or a byte above 0x7F comes first, or no
+// quote does. It looks at eight bytes at a time. In each of the masks
+// below the lowest flagged byte is a real hit (borrows only run upward
+// from one), which is all the comparison of the two needs.
+func quoteEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (ones * '"')
+		bs := x ^ (ones * '\\')
+		quotes := (q - ones) &^ q & highs
+		bad := ((bs-ones)&^bs | (x-ones*0x20)&^x | x) & highs
+		if quotes|bad != 0 {
+			qpos, bpos := bits.TrailingZeros64(quotes), bits.TrailingZeros64(bad)
+			if bpos < qpos {
+				return -1
+			}
+			return i + qpos>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i
+		case c == '\\' || c < 0x20 || c > 0x7F:
+			return -1
+		}
+	}
+	return -1
+}
+
+// uintAt reads a JSON integer of 1 to 18 digits at i and returns it and
+// the index after it, or j = -1 for anything else (a sign, a leading zero,
+// more digits; a fraction or exponent fails at the caller's next byte).
+func uintAt(b []byte, i int) (v int64, j int) {
+	j = i
+	for j < len(b) {
+		c := b[j] - '0'
+		if c > 9 {
+			break
+		}
+		v = v*10 + int64(c)
+		j++
+	}
+	if d := j - i; d == 0 || d > 18 || (d > 1 && b[i] == '0') {
+		return 0, -1
+	}
+	return v, j
+}
+
+// parseTSZ parses YYYY-MM-DDTHH:MM:SSZ, the form synclog writes, without
+// going through time.Date.
+func parseTSZ(b []byte) (t time.Time, ok bool) {
+	if !tszShape(b) {
+		return time.Time{}, false
+	}
+	y, ok1 := digits(b[0:4])
+	mo, ok2 := digits(b[5:7])
+	d, ok3 := digits(b[8:10])
+	h, ok4 := digits(b[11:13])
+	mi, ok5 := digits(b[14:16])
+	sec, ok6 := digits(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 ||
+		d > monthDays(mo, y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Unix(daysFromCivil(y, mo, d)*86400+int64(h*3600+mi*60+sec), 0).UTC(), true
+}
+
+// tszShape reports whether b has the punctuation of YYYY-MM-DDTHH:MM:SSZ.
+func tszShape(b []byte) bool {
+	return len(b) == 20 && b[4] == '-' && b[7] == '-' && (b[10] == 'T' || b[10] == 't') &&
+		b[13] == ':' && b[16] == ':' && (b[19] == 'Z' || b[19] == 'z')
+}
+
+// monthDays is the length of month mo (1 to 12) of year y.
+func monthDays(mo, y int) int {
+	if mo == 2 {
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (mo+mo/8)%2
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-m-d in the
+// proleptic Gregorian calendar (y from 0 to 9999).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400                     // [0, 399]
+	mp := (m + 9) % 12                     // March is 0
+	doy := (153*mp+2)/5 + d - 1            // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
+}

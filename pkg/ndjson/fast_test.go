@@ -1,0 +1,117 @@
+package ndjson
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fastLines are rows the fast path must take, and rows it must leave to
+// the general parser (which then accepts or rejects them).
+var fastLines = []struct {
+	line string
+	fast bool
+}{
+	{row(), true},
+	{row("status", `"error"`, "error", `"disk full"`, "tenant_id", `"t-1"`, "files_total", `9`, "session_id", `"s-1"`), true},
+	{row("files", `0`, "bytes", `999999999999999999`), true},
+	{row("ts", `"2024-02-29T23:59:59z"`), true},
+	{row("ts", `"2026-04-16t19:10:38Z"`), true},
+	{row("repo", `""`, "scope", `""`), true},
+	// Left to the general parser.
+	{row("bytes", `1000000000000000000`), false}, // 19 digits
+	{row("bytes", `01`), false},
+	{row("bytes", `-0`), false},
+	{row("bytes", `7.0`), false},
+	{row("bytes", `7e2`), false},
+	{row("bytes", `"7"`), false},
+	{row("repo", `"a\"b"`), false},
+	{row("repo", `"café"`), false},
+	{row("repo", "\"a\tb\""), false},
+	{row("repo", `null`), false},
+	{row("status", `null`), false},
+	{row("status", `"OK"`), false},
+	{row("op", `"sync"`), false},
+	{row("files", `3`, "files_total", `2`), false},
+	{row("ts", `"2026-04-16T19:10:38+00:00"`), false},
+	{row("ts", `"2026-04-16T19:10:38.5Z"`), false},
+	{row("ts", `"2026-02-29T00:00:00Z"`), false},
+	{row("ts", `"2026-04-31T00:00:00Z"`), false},
+	{row("ts", `"2026-04-16T24:00:00Z"`), false},
+	{row("x", `1`), false},
+	{strings.Replace(row(), `"op":`, `"op" :`, 1), false},
+	{strings.Replace(row(), `,"repo"`, `, "repo"`, 1), false},
+	{strings.TrimSuffix(row(), "}") + `,"repo":"again"}`, false},
+	{row() + " ", false},
+	{row()[:len(row())-1], false},
+	{row()[1:], false},
+	{`{}`, false},
+	{`{"manifest_after":`, false},
+	{`{"files_total"`, false},
+	{`{"ts":"2026-04-16T19:10:38Z"}`, false},
+}
+
+func TestParseFast(t *testing.T) {
+	for _, c := range fastLines {
+		var fast, slow Event
+		p := NewParser()
+		got := p.parseFast([]byte(c.line), &fast)
+		if got != c.fast {
+			t.Errorf("parseFast(%s) = %v, want %v", c.line, got, c.fast)
+			continue
+		}
+		err := NewParser().parse([]byte(c.line), &slow)
+		if got && (err != nil || !reflect.DeepEqual(fast, slow)) {
+			t.Errorf("%s: fast %+v, general %+v (%v)", c.line, fast, slow, err)
+		}
+	}
+}
+
+// FuzzParseFast checks that the fast path accepts only what the general
+// parser accepts, into the same Event, in every parser mode.
+func FuzzParseFast(f *testing.F) {
+	for _, c := range fastLines {
+		f.Add([]byte(c.line))
+	}
+	for _, s := range parseSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, mode := range []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}} {
+			fp, sp := mode, mode
+			var fast, slow Event
+			if !fp.parseFast(line, &fast) {
+				continue
+			}
+			if err := sp.parse(line, &slow); err != nil {
+				t.Fatalf("fast path accepted %q, the general parser refused it: %v", line, err)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q: fast %+v, general %+v", line, fast, slow)
+			}
+		}
+	})
+}
+
+// TestParseTSZ checks the calendar arithmetic against time.Date on every
+// day of years around each rule of the leap-year cycle, and at the ends of
+// the range.
+func TestParseTSZ(t *testing.T) {
+	for _, y := range []int{0, 1, 4, 99, 100, 399, 400, 1582, 1899, 1900, 1969, 1970, 1972, 2000, 2024, 2025, 2026, 2100, 2400, 9998, 9999} {
+		for d := time.Date(y, 1, 1, 23, 59, 58, 0, time.UTC); d.Year() == y; d = d.AddDate(0, 0, 1) {
+			s := d.Format("2006-01-02T15:04:05Z")
+			got, ok := parseTSZ([]byte(s))
+			if !ok || !got.Equal(d) || got != d {
+				t.Fatalf("parseTSZ(%s) = %v %v, want %v", s, got, ok, d)
+			}
+			if d.Day() == monthDays(int(d.Month()), y) {
+				next := []byte(fmt.Sprintf("%04d-%02d-%02dT00:00:00Z", y, d.Month(), d.Day()+1))
+				if _, ok := parseTSZ(next); ok {
+					t.Fatalf("parseTSZ(%s) accepted a day past the month's end", next)
+				}
+			}
+		}
+	}
+}
