@@ -27,65 +27,109 @@ const (
 	slotFilesTotal
 )
 
+// keyLit is a key as `"key":`, in words for comparing eight bytes at a
+// time: the first eight bytes (masked when shorter), the eight after them
+// and the last eight.
+type keyLit struct {
+	first, mid, last, mask uint64
+	size                   int
+}
+
+var keyLits = func() (t [slotFilesTotal + 1]keyLit) {
+	names := [...]string{
+		slotTS: "ts", slotOp: "op", slotRepo: "repo", slotScope: "scope", slotFiles: "files",
+		slotBytes: "bytes", slotDurMS: "dur_ms", slotManifestBefore: "manifest_before",
+		slotManifestAfter: "manifest_after", slotTrigger: "trigger", slotMachine: "machine",
+		slotStatus: "status", slotError: "error", slotTenantID: "tenant_id",
+		slotSessionID: "session_id", slotFilesTotal: "files_total",
+	}
+	for slot, name := range names {
+		lit := []byte(`"` + name + `":`)
+		k := keyLit{size: len(lit), mask: ^uint64(0)}
+		var pad [24]byte
+		copy(pad[:], lit)
+		if k.size < 8 {
+			k.mask = 1<<(8*k.size) - 1
+		}
+		k.first = binary.LittleEndian.Uint64(pad[:]) & k.mask
+		k.mid = binary.LittleEndian.Uint64(pad[8:])
+		if k.size >= 8 {
+			k.last = binary.LittleEndian.Uint64(lit[k.size-8:])
+		}
+		t[slot] = k
+	}
+	return t
+}()
+
 // keyAt matches the schema key that b starts with, as `"key":`, and
 // returns its slot and the length of that literal, or slot -1. The first
-// bytes pick the one key it can be; one comparison checks it whole.
+// bytes pick the one key it can be; a few eight-byte comparisons check it
+// whole.
 func keyAt(b []byte) (slot, size int) {
-	if len(b) < 11 || b[0] != '"' {
+	if len(b) < 11 {
 		return -1, 0 // `"op":"x"}` and `"ts":` plus a value are longer
 	}
-	var lit string
-	switch b[1] {
+	// One load for the bytes that pick the key and check its start.
+	x := binary.LittleEndian.Uint64(b)
+	if byte(x) != '"' {
+		return -1, 0
+	}
+	switch byte(x >> 8) {
 	case 't':
-		switch b[2] {
+		switch byte(x >> 16) {
 		case 's':
-			lit, slot = `"ts":`, slotTS
+			slot = slotTS
 		case 'r':
-			lit, slot = `"trigger":`, slotTrigger
+			slot = slotTrigger
 		default:
-			lit, slot = `"tenant_id":`, slotTenantID
+			slot = slotTenantID
 		}
 	case 'o':
-		lit, slot = `"op":`, slotOp
+		slot = slotOp
 	case 'r':
-		lit, slot = `"repo":`, slotRepo
+		slot = slotRepo
 	case 's':
-		switch b[2] {
+		switch byte(x >> 16) {
 		case 'c':
-			lit, slot = `"scope":`, slotScope
+			slot = slotScope
 		case 't':
-			lit, slot = `"status":`, slotStatus
+			slot = slotStatus
 		default:
-			lit, slot = `"session_id":`, slotSessionID
+			slot = slotSessionID
 		}
 	case 'f':
-		if b[6] == '_' {
-			lit, slot = `"files_total":`, slotFilesTotal
+		if byte(x>>48) == '_' {
+			slot = slotFilesTotal
 		} else {
-			lit, slot = `"files":`, slotFiles
+			slot = slotFiles
 		}
 	case 'b':
-		lit, slot = `"bytes":`, slotBytes
+		slot = slotBytes
 	case 'd':
-		lit, slot = `"dur_ms":`, slotDurMS
+		slot = slotDurMS
 	case 'm':
 		switch {
-		case b[3] == 'c':
-			lit, slot = `"machine":`, slotMachine
+		case byte(x>>24) == 'c':
+			slot = slotMachine
 		case b[10] == 'b':
-			lit, slot = `"manifest_before":`, slotManifestBefore
+			slot = slotManifestBefore
 		default:
-			lit, slot = `"manifest_after":`, slotManifestAfter
+			slot = slotManifestAfter
 		}
 	case 'e':
-		lit, slot = `"error":`, slotError
+		slot = slotError
 	default:
 		return -1, 0
 	}
-	if len(b) < len(lit) || string(b[:len(lit)]) != lit {
+	k := &keyLits[slot]
+	if len(b) < k.size || x&k.mask != k.first {
 		return -1, 0
 	}
-	return slot, len(lit)
+	if k.size > 8 && binary.LittleEndian.Uint64(b[k.size-8:]) != k.last ||
+		k.size > 16 && binary.LittleEndian.Uint64(b[8:]) != k.mid {
+		return -1, 0
+	}
+	return slot, k.size
 }
 
 // intSlots marks the slots whose value is an integer.

@@ -265,6 +265,34 @@ type partial struct {
 	triggers map[string]*RunStat
 	machines map[string]*lastPush
 	cost     *cost.Aggregator
+	// Caches in front of the maps: a chunk's names come from one parser,
+	// which interns them, so a hit compares equal pointers.
+	repoC, triggerC cache[RunStat]
+	machineC        cache[lastPush]
+}
+
+// cache is a small direct-mapped cache in front of a map of names.
+type cache[T any] struct {
+	names [16]string
+	vals  [16]*T
+}
+
+// get returns m[name], created when missing.
+func (c *cache[T]) get(m map[string]*T, name string, create func() *T) *T {
+	h := 0
+	if n := len(name); n > 0 {
+		h = (n*31 + int(name[0])*7 + int(name[n-1])) & 15
+	}
+	if v := c.vals[h]; v != nil && c.names[h] == name {
+		return v
+	}
+	v := m[name]
+	if v == nil {
+		v = create()
+		m[name] = v
+	}
+	c.names[h], c.vals[h] = name, v
+	return v
 }
 
 func newPartial(fr *frame, prices cost.PriceModel) *partial {
@@ -304,14 +332,10 @@ func (p *partial) add(e *ndjson.Event) {
 		}
 	}
 	if !e.TS.Before(fr.since) {
-		count(p.repos, e.Repo, e, failed)
-		count(p.triggers, e.Trigger, e, failed)
+		count(p.repoC.get(p.repos, e.Repo, func() *RunStat { return &RunStat{Name: e.Repo} }), e, failed)
+		count(p.triggerC.get(p.triggers, e.Trigger, func() *RunStat { return &RunStat{Name: e.Trigger} }), e, failed)
 	}
-	m := p.machines[e.Machine]
-	if m == nil {
-		m = &lastPush{}
-		p.machines[e.Machine] = m
-	}
+	m := p.machineC.get(p.machines, e.Machine, newLastPush)
 	if e.Op == ndjson.OpPush && !failed && (!m.ok || e.TS.After(m.at)) {
 		m.at, m.ok = e.TS, true
 	}
@@ -326,12 +350,9 @@ type lastPush struct {
 	ok bool
 }
 
-func count(m map[string]*RunStat, name string, e *ndjson.Event, failed bool) {
-	r := m[name]
-	if r == nil {
-		r = &RunStat{Name: name}
-		m[name] = r
-	}
+func newLastPush() *lastPush { return &lastPush{} }
+
+func count(r *RunStat, e *ndjson.Event, failed bool) {
 	r.Runs++
 	if failed {
 		r.Errors++
