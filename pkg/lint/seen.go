@@ -27,7 +27,13 @@ func (d *dupIndex) firstOrAdd(sec int64, h, pos uint64) (uint64, bool) {
 	if d.last == nil || day != d.lastDay {
 		s := d.days[day]
 		if s == nil {
-			s = newSeenSet(0)
+			// Sized for as many rows as the day before, so that a busy
+			// day's table is not grown and rehashed eight times over.
+			hint := 0
+			if d.last != nil {
+				hint = d.last.n
+			}
+			s = newSeenSet(hint)
 			d.days[day] = s
 		}
 		d.last, d.lastDay = s, day
