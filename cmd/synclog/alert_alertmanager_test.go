@@ -5,133 +5,33 @@ package main
 // missing.
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// alertmanagerBinary finds Debian's Alertmanager.
-func alertmanagerBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("prometheus-alertmanager"); err == nil {
-		return p
-	}
-	const debian = "/usr/bin/prometheus-alertmanager"
-	if _, err := os.Stat(debian); err == nil {
-		return debian
-	}
-	t.Fatal("prometheus-alertmanager is not installed: scripts/test installs it (apt-get install prometheus-alertmanager)")
-	return ""
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startAlertmanager runs Alertmanager on a free loopback port with a null
 // receiver, a temporary data dir and clustering off, waits until it is
 // ready, and stops it when the test ends. It returns its base URL.
 func startAlertmanager(t *testing.T) string {
 	t.Helper()
-	bin := alertmanagerBinary(t)
+	bin := debianBinary(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(cfg, []byte("route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var lastErr string
-	for attempt := range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		out := &lockedBuffer{}
-		cmd := exec.Command(bin,
-			"--config.file="+cfg,
-			"--storage.path="+filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
-			"--web.listen-address="+addr,
-			"--cluster.listen-address=",
-			"--log.level=warn",
-		)
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", bin, err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-		}
-		base := "http://" + addr
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			select {
-			case <-exited:
-				lastErr = "exited early:\n" + out.String()
-			default:
-			}
-			if lastErr != "" {
-				break
-			}
-			resp, err := http.Get(base + "/-/ready")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					t.Cleanup(func() {
-						stop()
-						if t.Failed() {
-							t.Logf("alertmanager output:\n%s", out.String())
-						}
-					})
-					return base
-				}
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		stop()
-		if lastErr == "" {
-			lastErr = "not ready after 30s:\n" + out.String()
-		}
-		t.Logf("alertmanager on %s (attempt %d): %s", addr, attempt+1, lastErr)
-		lastErr = ""
-	}
-	t.Fatal("alertmanager did not start")
-	return ""
+	return startDaemon(t, bin, 30*time.Second, func(addr, data string) []string {
+		return []string{"--config.file=" + cfg, "--storage.path=" + data, "--web.listen-address=" + addr,
+			"--cluster.listen-address=", "--log.level=warn"}
+	})
 }
 
 // gettableAlert is the part of GET /api/v2/alerts the test reads.

@@ -9,32 +9,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// prometheusBinary finds Debian's Prometheus server.
-func prometheusBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("prometheus"); err == nil {
-		return p
-	}
-	const debian = "/usr/bin/prometheus"
-	if _, err := os.Stat(debian); err == nil {
-		return debian
-	}
-	t.Fatal("prometheus is not installed: scripts/test installs it (apt-get install prometheus)")
-	return ""
-}
 
 // startPrometheus runs Prometheus on a free loopback port, its storage in
 // a temporary directory, scraping target (host:port) every second as job
@@ -42,7 +25,7 @@ func prometheusBinary(t *testing.T) string {
 // ends, and returns its base URL.
 func startPrometheus(t *testing.T, target string) string {
 	t.Helper()
-	bin := prometheusBinary(t)
+	bin := debianBinary(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	config := fmt.Sprintf(`global:
@@ -57,69 +40,9 @@ scrape_configs:
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var lastErr string
-	for attempt := range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		out := &lockedBuffer{}
-		cmd := exec.Command(bin,
-			"--config.file="+cfg,
-			"--storage.tsdb.path="+filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
-			"--web.listen-address="+addr,
-			"--log.level=warn",
-		)
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", bin, err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		stop := func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-		}
-		base := "http://" + addr
-		deadline := time.Now().Add(60 * time.Second)
-		for lastErr == "" && time.Now().Before(deadline) {
-			select {
-			case <-exited:
-				lastErr = "exited early:\n" + out.String()
-				continue
-			default:
-			}
-			resp, err := http.Get(base + "/-/ready")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					t.Cleanup(func() {
-						stop()
-						if t.Failed() {
-							t.Logf("prometheus output:\n%s", out.String())
-						}
-					})
-					return base
-				}
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		stop()
-		if lastErr == "" {
-			lastErr = "not ready after 60s:\n" + out.String()
-		}
-		t.Logf("prometheus on %s (attempt %d): %s", addr, attempt+1, lastErr)
-		lastErr = ""
-	}
-	t.Fatal("prometheus did not start")
-	return ""
+	return startDaemon(t, bin, 60*time.Second, func(addr, data string) []string {
+		return []string{"--config.file=" + cfg, "--storage.tsdb.path=" + data, "--web.listen-address=" + addr, "--log.level=warn"}
+	})
 }
 
 // promQuery runs an instant query through Prometheus's HTTP API and
