@@ -76,10 +76,7 @@ var (
 // appended to the old file before the rename and those appended to the new
 // one after it, each once, and reads none of the kept rows again.
 func TestTailerFollowsRotate(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-	c := NewCounts()
-	tl := NewTailer(log, c)
-	defer tl.Close()
+	log, c, tl := newTestTailer(t)
 	appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cli"), rowAt(march, "cron"), rowAt(april, "cli"))
 	poll(t, tl)
 	read := tl.BytesRead()
@@ -109,10 +106,7 @@ func TestTailerFollowsRotate(t *testing.T) {
 // appended in between) still counts each row once: the handoff chains the
 // first log to the last.
 func TestTailerRotationsBetweenPolls(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-	c := NewCounts()
-	tl := NewTailer(log, c)
-	defer tl.Close()
+	log, c, tl := newTestTailer(t)
 	appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cron"), rowAt(may, "cron"))
 	poll(t, tl)
 	appendRows(t, log, rowAt(april, "cli"), rowAt(may, "cli"))
@@ -131,10 +125,7 @@ func TestTailerRotationsBetweenPolls(t *testing.T) {
 // counted once as a skipped line when a later append ends it, as a reader
 // of the whole log would, and the rows around it once each.
 func TestTailerRotateTornLine(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-	c := NewCounts()
-	tl := NewTailer(log, c)
-	defer tl.Close()
+	log, c, tl := newTestTailer(t)
 	appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cron"))
 	appendFile(t, log, `{"ts":"2026-0`)
 	poll(t, tl)
@@ -166,10 +157,7 @@ func TestTailerHandoffMismatch(t *testing.T) {
 		}
 	}
 	t.Run("another tool after a rotation", func(t *testing.T) {
-		log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-		c := NewCounts()
-		tl := NewTailer(log, c)
-		defer tl.Close()
+		log, c, tl := newTestTailer(t)
 		appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cron"))
 		poll(t, tl)
 		rotateBefore(t, log, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
@@ -188,10 +176,7 @@ func TestTailerHandoffMismatch(t *testing.T) {
 	t.Run("replaced right after a rotation", func(t *testing.T) {
 		// The handoff names the old file the tailer read, but not the
 		// file now at the path.
-		log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-		c := NewCounts()
-		tl := NewTailer(log, c)
-		defer tl.Close()
+		log, c, tl := newTestTailer(t)
 		appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cron"))
 		poll(t, tl)
 		rotateBefore(t, log, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
@@ -203,10 +188,7 @@ func TestTailerHandoffMismatch(t *testing.T) {
 		}
 	})
 	t.Run("kept bytes beyond the new file", func(t *testing.T) {
-		log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-		c := NewCounts()
-		tl := NewTailer(log, c)
-		defer tl.Close()
+		log, c, tl := newTestTailer(t)
 		appendRows(t, log, rowAt(march, "cron"))
 		poll(t, tl)
 		old := stat(t, log)
@@ -225,10 +207,7 @@ func TestTailerHandoffMismatch(t *testing.T) {
 		}
 	})
 	t.Run("damaged handoff", func(t *testing.T) {
-		log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-		c := NewCounts()
-		tl := NewTailer(log, c)
-		defer tl.Close()
+		log, c, tl := newTestTailer(t)
 		appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cron"))
 		poll(t, tl)
 		rotateBefore(t, log, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
@@ -295,10 +274,7 @@ func TestHandoffResume(t *testing.T) {
 // once it is no longer the log: a row appended just before a rotation that
 // a poll is about to see is counted once, from the old file.
 func TestTailerDrainsAfterRotation(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "sync-events.ndjson")
-	c := NewCounts()
-	tl := NewTailer(log, c)
-	defer tl.Close()
+	log, c, tl := newTestTailer(t)
 	appendRows(t, log, rowAt(march, "cron"), rowAt(april, "cron"))
 	poll(t, tl)
 	beforeStat = func() {
@@ -312,4 +288,15 @@ func TestTailerDrainsAfterRotation(t *testing.T) {
 	if tl.Handoffs() != 1 {
 		t.Errorf("handoffs %d, want 1", tl.Handoffs())
 	}
+}
+
+// newTestTailer returns a log path in a fresh directory and a Tailer
+// counting it, closed when the test ends.
+func newTestTailer(t *testing.T) (string, *Counts, *Tailer) {
+	t.Helper()
+	log := filepath.Join(t.TempDir(), "sync-events.ndjson")
+	c := NewCounts()
+	tl := NewTailer(log, c)
+	t.Cleanup(func() { tl.Close() })
+	return log, c, tl
 }
