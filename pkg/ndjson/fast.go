@@ -66,8 +66,8 @@ var keyLits = func() (t [slotFilesTotal + 1]keyLit) {
 // bytes pick the one key it can be; a few eight-byte comparisons check it
 // whole.
 func keyAt(b []byte) (slot, size int) {
-	if len(b) < 11 {
-		return -1, 0 // `"op":"x"}` and `"ts":` plus a value are longer
+	if len(b) < 8 {
+		return -1, 0 // no key and value are shorter: `"op":"x"}` is 9 bytes
 	}
 	// One load for the bytes that pick the key and check its start.
 	x := binary.LittleEndian.Uint64(b)
@@ -111,7 +111,7 @@ func keyAt(b []byte) (slot, size int) {
 		switch {
 		case byte(x>>24) == 'c':
 			slot = slotMachine
-		case b[10] == 'b':
+		case len(b) > 10 && b[10] == 'b':
 			slot = slotManifestBefore
 		default:
 			slot = slotManifestAfter

@@ -414,10 +414,9 @@ func kindOf(c byte) string {
 // without fractional seconds.
 func ParseTS(b []byte) (time.Time, error) {
 	// Fast path: YYYY-MM-DDTHH:MM:SSZ, the form synclog writes.
-	if tszShape(b) {
-		if t, ok := parseTSZ(b); ok {
-			return t, nil
-		}
+	if t, ok := parseTSZ(b); ok {
+		return t, nil
+	} else if tszShape(b) {
 		return time.Time{}, errors.New("bad time")
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(b))
