@@ -89,7 +89,7 @@ func (s *Stats) Examples(max int) []Skip {
 // Chunk is a run of whole lines from one source.
 type Chunk struct {
 	Path      string
-	FirstLine int64  // number of the first line in Data
+	FirstLine int64  // number of the first line in Data, set by Scan before work sees the chunk
 	Data      []byte // whole lines, each ending in '\n'
 	AtStart   bool   // Data begins at the start of its source
 }
@@ -192,6 +192,13 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 		done  chan struct{}
 		res   R
 		cs    ChunkStats
+		// Lines are counted by the workers rather than the reader, which
+		// only cuts chunks: prev is the source's chunk before this one, and
+		// counted is closed once lines holds the number of lines in this
+		// chunk and its FirstLine is set.
+		prev    *job
+		lines   int64
+		counted chan struct{}
 	}
 	jobs := make(chan *job, workers*2)
 	ordered := make(chan *job, workers*2)
@@ -210,9 +217,11 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 		for _, path := range paths {
 			src := &SourceStats{Path: path}
 			stats.Sources = append(stats.Sources, src)
+			var prev *job
 			err := readSource(ctx, path, opts.Stdin, src, &raw, func(c *Chunk) bool {
-				j := &job{seq: seq, src: src, chunk: c, done: make(chan struct{})}
+				j := &job{seq: seq, src: src, chunk: c, done: make(chan struct{}), prev: prev, counted: make(chan struct{})}
 				seq++
+				prev = j
 				select {
 				case ordered <- j:
 				case <-ctx.Done():
@@ -243,6 +252,19 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
+				// Number the chunk's lines: count them, in parallel with
+				// the other workers, then wait for the chunk before, which
+				// a worker took earlier, to be counted too.
+				c := j.chunk
+				if ctx.Err() == nil {
+					j.lines = int64(bytes.Count(c.Data, newline))
+				}
+				c.FirstLine = 1
+				if j.prev != nil {
+					<-j.prev.counted
+					c.FirstLine = j.prev.chunk.FirstLine + j.prev.lines
+				}
+				close(j.counted)
 				if ctx.Err() == nil {
 					j.res = work(j.chunk, &j.cs)
 				}
@@ -261,6 +283,7 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 			break
 		}
 		src := j.src
+		src.LastLine = j.chunk.FirstLine + j.lines - 1
 		src.Rows += j.cs.Rows
 		src.Skipped += j.cs.Skipped
 		src.Blank += j.cs.Blank
@@ -332,7 +355,6 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		r = br
 	}
 
-	line := int64(1)
 	atStart := true
 	var carry []byte
 	for {
@@ -351,10 +373,7 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		cut := bytes.LastIndexByte(buf, '\n') + 1
 		carry = append(carry[:0], buf[cut:]...)
 		if cut > 0 {
-			c := &Chunk{Path: path, FirstLine: line, Data: buf[:cut], AtStart: atStart}
-			lines := int64(bytes.Count(c.Data, []byte{'\n'}))
-			line += lines
-			src.LastLine = line - 1
+			c := &Chunk{Path: path, Data: buf[:cut], AtStart: atStart}
 			atStart = false
 			if !emit(c) {
 				return nil
@@ -373,7 +392,7 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 			} else if len(rest) > 0 {
 				// A blank last line without its newline is counted as blank, like
 				// any other: pass it on as a line of its own.
-				emit(&Chunk{Path: path, FirstLine: line, Data: append(carry, '\n'), AtStart: atStart})
+				emit(&Chunk{Path: path, Data: append(carry, '\n'), AtStart: atStart})
 			}
 			return nil
 		}
@@ -395,6 +414,8 @@ func getBuf(free chan []byte, size int) []byte {
 }
 
 const bufSlack = 64 << 10
+
+var newline = []byte{'\n'}
 
 // openRegular opens path for reading and refuses anything but a regular
 // file, so a FIFO or a device never blocks a reader.
