@@ -2,7 +2,9 @@ package ndjson
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,16 +58,19 @@ var fastLines = []struct {
 
 func TestParseFast(t *testing.T) {
 	for _, c := range fastLines {
-		var fast, slow Event
-		p := NewParser()
-		got := p.parseFast([]byte(c.line), &fast)
-		if got != c.fast {
-			t.Errorf("parseFast(%s) = %v, want %v", c.line, got, c.fast)
-			continue
-		}
-		err := NewParser().parse([]byte(c.line), &slow)
-		if got && (err != nil || !reflect.DeepEqual(fast, slow)) {
-			t.Errorf("%s: fast %+v, general %+v (%v)", c.line, fast, slow, err)
+		for _, noMasks := range []bool{false, true} {
+			var fast, slow Event
+			p := NewParser()
+			p.noMasks = noMasks
+			got := p.parseFast([]byte(c.line), &fast)
+			if got != c.fast {
+				t.Errorf("parseFast(%s) with noMasks %v = %v, want %v", c.line, noMasks, got, c.fast)
+				continue
+			}
+			err := NewParser().parse([]byte(c.line), &slow)
+			if got && (err != nil || !reflect.DeepEqual(fast, slow)) {
+				t.Errorf("%s: fast %+v, general %+v (%v)", c.line, fast, slow, err)
+			}
 		}
 	}
 }
@@ -80,7 +85,7 @@ func FuzzParseFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		for _, mode := range []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}} {
+		for _, mode := range []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noMasks: true}, {Lean: true, noMasks: true}} {
 			fp, sp := mode, mode
 			var fast, slow Event
 			if !fp.parseFast(line, &fast) {
@@ -113,6 +118,39 @@ func TestParseTSZ(t *testing.T) {
 					t.Fatalf("parseTSZ(%s) accepted a day past the month's end", next)
 				}
 			}
+		}
+	}
+}
+
+// TestInternAtAcrossRows runs rows through one Parser, as a worker does,
+// with names that share lengths, first and last bytes and cache slots, so
+// that a stale entry of its caches would show as a wrong name.
+func TestInternAtAcrossRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	name := func() string {
+		b := make([]byte, 1+rng.IntN(20))
+		for i := range b {
+			b[i] = "ab"[rng.IntN(2)]
+		}
+		return string(b)
+	}
+	p := NewParser()
+	for i := range 20000 {
+		line := row("repo", strconv.Quote(name()), "machine", strconv.Quote(name()), "scope", strconv.Quote(name()),
+			"trigger", strconv.Quote(name()), "tenant_id", strconv.Quote(name()))
+		if i%7 == 0 {
+			line = strings.Replace(line, `{`, `{"x":1,`, 1) // now and then a row for the general parser
+		}
+		var got, want Event
+		if err := p.Parse([]byte(line), &got); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if err := NewParser().parse([]byte(line), &want); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if got.Repo != want.Repo || got.Machine != want.Machine || got.Scope != want.Scope ||
+			got.Trigger != want.Trigger || got.TenantID != want.TenantID {
+			t.Fatalf("row %d %s: got %q %q %q %q %q", i, line, got.Repo, got.Machine, got.Scope, got.Trigger, got.TenantID)
 		}
 	}
 }

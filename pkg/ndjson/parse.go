@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -68,7 +69,12 @@ type Parser struct {
 	// allocation per field and row.
 	Lean   bool
 	intern map[string]string
-	recent [256]string // a direct-mapped cache in front of intern
+	recent [256]string      // a direct-mapped cache in front of intern
+	words  [512]internWords // a direct-mapped cache in front of that for parseFast
+	masks  [maskWords]uint32
+	// noMasks makes parseFast find strings' ends without quoteMasks, as
+	// where there are no vector instructions, for tests.
+	noMasks bool
 }
 
 // NewParser returns a Parser ready for use.
@@ -102,6 +108,41 @@ func (p *Parser) internString(b []byte) string {
 	}
 	p.recent[h] = s
 	return s
+}
+
+// internAt is internString for line[i:j], a value parseFast found. A value
+// of at most 16 bytes with eight bytes of line from its start is looked up
+// by its first and last eight bytes, loaded as two words: a hit in
+// p.words costs two compares and no call.
+func (p *Parser) internAt(line []byte, i, j int) string {
+	n := j - i
+	if n == 0 || n > 16 || i+8 > len(line) {
+		return p.internString(line[i:j])
+	}
+	w0 := binary.LittleEndian.Uint64(line[i:])
+	var w1 uint64
+	if n < 8 {
+		w0 &= 1<<(8*n) - 1
+	} else if n > 8 {
+		w1 = binary.LittleEndian.Uint64(line[j-8:])
+	}
+	h := (w0 ^ bits.RotateLeft64(w1, 29) ^ uint64(n)) * 0x9E3779B97F4A7C15 >> (64 - 9)
+	w := &p.words[h]
+	if w.n == n && w.w0 == w0 && w.w1 == w1 {
+		return w.s
+	}
+	s := p.internString(line[i:j])
+	*w = internWords{w0: w0, w1: w1, n: n, s: s}
+	return s
+}
+
+// internWords is an entry of Parser.words: a string of n bytes, at most
+// 16, as its first eight bytes (zero-padded) and, beyond eight, its last
+// eight; the two words and n are the string.
+type internWords struct {
+	w0, w1 uint64
+	n      int
+	s      string
 }
 
 // Parse parses line (without its newline) into e, which it resets.
