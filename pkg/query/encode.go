@@ -142,7 +142,7 @@ func appendScalar(b []byte, v any) []byte {
 		}
 		return append(b, "false"...)
 	case int:
-		if v > -1e16 && v < 1e16 {
+		if int64(v) > -1e16 && int64(v) < 1e16 {
 			return strconv.AppendInt(b, int64(v), 10)
 		}
 		return AppendNumber(b, float64(v))
