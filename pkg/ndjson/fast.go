@@ -240,7 +240,7 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 					return false
 				}
 			case slotError:
-				e.Error = string(v)
+				e.Error = p.errorString(b, vs, ve)
 				e.Present |= KeyError
 			case slotTenantID:
 				e.TenantID = p.internAt(b, vs, ve)
@@ -267,7 +267,7 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	if seen&kRequired != kRequired || (e.HasFilesTotal && e.Files > e.FilesTotal) {
 		return false
 	}
-	t, ok := parseTSZ(tsRaw)
+	t, ok := p.tsz(tsRaw)
 	if !ok {
 		return false
 	}
@@ -326,6 +326,59 @@ func uintAt(b []byte, i int) (v int64, j int) {
 		return 0, -1
 	}
 	return v, j
+}
+
+// tsz is parseTSZ for the ts of consecutive rows, which mostly fall on
+// one day: when b's date is the last one parseTSZ took, only its time of
+// day is parsed.
+func (p *Parser) tsz(b []byte) (time.Time, bool) {
+	if len(b) != 20 {
+		return time.Time{}, false
+	}
+	d := &p.day
+	date0, date1 := binary.LittleEndian.Uint64(b), uint16(b[8])|uint16(b[9])<<8
+	if d.ok && date0 == d.date0 && date1 == d.date1 {
+		h0, h1, m0, m1, s0, s1 := b[11]-'0', b[12]-'0', b[14]-'0', b[15]-'0', b[17]-'0', b[18]-'0'
+		if (b[10] != 'T' && b[10] != 't') || b[13] != ':' || b[16] != ':' || (b[19] != 'Z' && b[19] != 'z') ||
+			h0 > 9 || h1 > 9 || m0 > 5 || m1 > 9 || s0 > 5 || s1 > 9 || h0*10+h1 > 23 {
+			return time.Time{}, false
+		}
+		sec := int64(h0*10+h1)*3600 + int64(m0*10+m1)*60 + int64(s0*10+s1)
+		return time.Unix(d.unix+sec, 0).UTC(), true
+	}
+	t, ok := parseTSZ(b)
+	if ok {
+		sec := int64(b[11]-'0')*36000 + int64(b[12]-'0')*3600 + int64(b[14]-'0')*600 +
+			int64(b[15]-'0')*60 + int64(b[17]-'0')*10 + int64(b[18]-'0')
+		*d = lastDay{ok: true, date0: date0, date1: date1, unix: t.Unix() - sec}
+	}
+	return t, ok
+}
+
+// lastDay is the date of the last ts parseTSZ took, as its first ten
+// bytes, and the Unix time of its midnight.
+type lastDay struct {
+	ok    bool
+	date0 uint64
+	date1 uint16
+	unix  int64
+}
+
+// errorString returns line[i:j], an error message, as a string: the same
+// string as for the message before it in the same slot of a small cache,
+// as messages repeat, or a new one.
+func (p *Parser) errorString(line []byte, i, j int) string {
+	v := line[i:j]
+	n := len(v)
+	if n < 8 {
+		return string(v)
+	}
+	x := binary.LittleEndian.Uint64(v) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(v[n-8:]), 29) ^ uint64(n)
+	slot := &p.errors[x*0x9E3779B97F4A7C15>>(64-6)]
+	if *slot != string(v) {
+		*slot = string(v)
+	}
+	return *slot
 }
 
 // parseTSZ parses YYYY-MM-DDTHH:MM:SSZ, the form synclog writes, without

@@ -87,15 +87,20 @@ func FuzzParseFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, mode := range []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noMasks: true}, {Lean: true, noMasks: true}} {
 			fp, sp := mode, mode
-			var fast, slow Event
-			if !fp.parseFast(line, &fast) {
+			var fast, again, slow Event
+			took := fp.parseFast(line, &fast)
+			// Again, from the caches the first parse filled.
+			if fp.parseFast(line, &again) != took {
+				t.Fatalf("%q: the fast path took it %v, then %v", line, took, !took)
+			}
+			if !took {
 				continue
 			}
 			if err := sp.parse(line, &slow); err != nil {
 				t.Fatalf("fast path accepted %q, the general parser refused it: %v", line, err)
 			}
-			if !reflect.DeepEqual(fast, slow) {
-				t.Fatalf("%q: fast %+v, general %+v", line, fast, slow)
+			if !reflect.DeepEqual(fast, slow) || !reflect.DeepEqual(again, slow) {
+				t.Fatalf("%q: fast %+v, again %+v, general %+v", line, fast, again, slow)
 			}
 		}
 	})
@@ -151,6 +156,29 @@ func TestInternAtAcrossRows(t *testing.T) {
 		if got.Repo != want.Repo || got.Machine != want.Machine || got.Scope != want.Scope ||
 			got.Trigger != want.Trigger || got.TenantID != want.TenantID {
 			t.Fatalf("row %d %s: got %q %q %q %q %q", i, line, got.Repo, got.Machine, got.Scope, got.Trigger, got.TenantID)
+		}
+	}
+}
+
+// TestTSZDayCache runs timestamps through one Parser, so that most find
+// their date in its cache, and checks each against parseTSZ: valid times,
+// times of day out of range or malformed on a cached date, and dates
+// before 1970.
+func TestTSZDayCache(t *testing.T) {
+	p := NewParser()
+	days := []string{"1969-12-31", "2026-03-18", "0000-01-01", "2024-02-29", "9999-12-31", "2025-02-29"}
+	times := []string{"T00:00:00Z", "T23:59:59Z", "t12:34:56z", "T24:00:00Z", "T23:60:00Z", "T23:59:60Z",
+		"T1a:00:00Z", "T10:00:00X", "T10-00:00Z", "T10:00-00Z", "X10:00:00Z", "T10:00:00", "T09:05:07Z"}
+	for _, d := range days {
+		for range 2 {
+			for _, tm := range times {
+				ts := []byte(d + tm)
+				got, gotOK := p.tsz(ts)
+				want, wantOK := parseTSZ(ts)
+				if gotOK != wantOK || got != want {
+					t.Fatalf("tsz(%s) = %v %v, want %v %v", ts, got, gotOK, want, wantOK)
+				}
+			}
 		}
 	}
 }

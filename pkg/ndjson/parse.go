@@ -72,6 +72,8 @@ type Parser struct {
 	recent [256]string      // a direct-mapped cache in front of intern
 	words  [512]internWords // a direct-mapped cache in front of that for parseFast
 	masks  [maskWords]uint32
+	day    lastDay
+	errors [64]string // recent error messages, for parseFast
 	// noMasks makes parseFast find strings' ends without quoteMasks, as
 	// where there are no vector instructions, for tests.
 	noMasks bool
