@@ -313,6 +313,24 @@ func quoteEnd(b []byte, i int) int {
 // the index after it, or j = -1 for anything else (a sign, a leading zero,
 // more digits; a fraction or exponent fails at the caller's next byte).
 func uintAt(b []byte, i int) (v int64, j int) {
+	if i+8 <= len(b) {
+		// Up to seven digits, as most are, from one load: find the first
+		// byte that is not a digit, and add the digits before it up in
+		// three steps, pairs, then fours, then the eight.
+		x := binary.LittleEndian.Uint64(b[i:])
+		lo := x &^ highs
+		digit := (lo + ones*(0x80-'0')) &^ (lo + ones*(0x80-'9'-1)) &^ x & highs
+		if d := bits.TrailingZeros64(^digit&highs) >> 3; d < 8 {
+			if d == 0 || (d > 1 && b[i] == '0') {
+				return 0, -1
+			}
+			y := (x - ones*'0') << (64 - 8*d)
+			y = (y*10 + y>>8) & 0x00FF00FF00FF00FF
+			y = (y*100 + y>>16) & 0x0000FFFF0000FFFF
+			y = (y*10000 + y>>32) & 0xFFFFFFFF
+			return int64(y), i + d
+		}
+	}
 	j = i
 	for j < len(b) {
 		c := b[j] - '0'

@@ -182,3 +182,42 @@ func TestTSZDayCache(t *testing.T) {
 		}
 	}
 }
+
+// TestUintAt checks uintAt against strconv on numbers of every length up
+// to its bound, followed by what follows a value in a row or by the end of
+// the line, and on what it must refuse.
+func TestUintAt(t *testing.T) {
+	ref := func(b []byte, i int) (int64, int) {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if d := j - i; d == 0 || d > 18 || (d > 1 && b[i] == '0') {
+			return 0, -1
+		}
+		v, err := strconv.ParseInt(string(b[i:j]), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, j
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	tails := []string{"", ",", "}", `,"bytes":1}`, "x", ".5", "e3", "/", ":", "\x80", "0"}
+	for d := 0; d <= 20; d++ {
+		for range 200 {
+			num := make([]byte, d)
+			for k := range num {
+				num[k] = byte('0' + rng.IntN(10))
+			}
+			for _, tail := range tails {
+				b := append([]byte(`"bytes":`), num...)
+				b = append(b, tail...)
+				gv, gj := uintAt(b, 8)
+				wv, wj := ref(b, 8)
+				if gv != wv || gj != wj {
+					t.Fatalf("uintAt(%q) = %d, %d; want %d, %d", b, gv, gj, wv, wj)
+				}
+			}
+		}
+	}
+}
