@@ -75,6 +75,8 @@ func TestParseFast(t *testing.T) {
 	}
 }
 
+var quotesLine = []byte("{" + strings.Repeat(`"",`, 32*maskWords/3-1))
+
 // FuzzParseFast checks that the fast path accepts only what the general
 // parser accepts, into the same Event, in every parser mode.
 func FuzzParseFast(f *testing.F) {
@@ -88,6 +90,9 @@ func FuzzParseFast(f *testing.F) {
 		for _, mode := range []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noMasks: true}, {Lean: true, noMasks: true}} {
 			fp, sp := mode, mode
 			var fast, again, slow Event
+			// A long line of quotes first leaves marks past the end of
+			// shorter lines, which must not be read.
+			fp.parseFast(quotesLine, &fast)
 			took := fp.parseFast(line, &fast)
 			// Again, from the caches the first parse filled.
 			if fp.parseFast(line, &again) != took {
@@ -217,6 +222,29 @@ func TestUintAt(t *testing.T) {
 				if gv != wv || gj != wj {
 					t.Fatalf("uintAt(%q) = %d, %d; want %d, %d", b, gv, gj, wv, wj)
 				}
+			}
+		}
+	}
+}
+
+// TestParseFastStaleMarks: a line cut right after the quote that opens a
+// value, its length a multiple of 32, after a longer line: the quote
+// marks past its end are the longer line's, and the fast path must leave
+// the line alone rather than read them.
+func TestParseFastStaleMarks(t *testing.T) {
+	for _, size := range []int{64, 96, 128, 1024} {
+		head, tail := `{"error":"`, `","repo":"`
+		line := head + strings.Repeat("x", size-len(head)-len(tail)) + tail
+		if len(line) != size {
+			t.Fatalf("line of %d bytes, want %d", len(line), size)
+		}
+		for _, noMasks := range []bool{false, true} {
+			p := NewParser()
+			p.noMasks = noMasks
+			var e Event
+			p.parseFast(quotesLine, &e)
+			if p.parseFast([]byte(line), &e) {
+				t.Errorf("parseFast took %s", line)
 			}
 		}
 	}

@@ -26,8 +26,12 @@ func quoteMasksGo(b []byte, masks *[maskWords]uint32) (bad bool) {
 }
 
 // nextQuote returns the index of the first quote at or after i in a line
-// of n bytes whose quote masks are m, or -1.
+// of n bytes whose quote masks are m, or -1. Words of m past the line's
+// hold an earlier line's marks and are never read.
 func nextQuote(m *[maskWords]uint32, i, n int) int {
+	if i >= n {
+		return -1
+	}
 	w := i >> 5
 	if x := m[w&(maskWords-1)] >> (i & 31); x != 0 {
 		return i + bits.TrailingZeros32(x)

@@ -14,12 +14,15 @@ func checkMasks(t *testing.T, b []byte) {
 		return
 	}
 	var got, want [maskWords]uint32
+	for i := range got {
+		got[i] = ^uint32(0) // the marks of a longer line before
+	}
 	gotBad, wantBad := quoteMasks(b, &got), quoteMasksGo(b, &want)
 	words := (len(b) + 31) / 32
 	if gotBad != wantBad || !slices.Equal(got[:words], want[:words]) {
 		t.Fatalf("%q: masks %x bad %v, want %x bad %v", b, got[:words], gotBad, want[:words], wantBad)
 	}
-	for i := range b {
+	for i := range len(b) + 1 {
 		want := bytes.IndexByte(b[i:], '"')
 		if want >= 0 {
 			want += i
