@@ -25,6 +25,7 @@ const (
 	slotTenantID
 	slotSessionID
 	slotFilesTotal
+	slotStart // before the first key, in Parser.next
 )
 
 // keyLit is a key as `"key":`, in words for comparing eight bytes at a
@@ -160,11 +161,21 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	var seen uint32
 	var tsRaw []byte
 	i := 1
+	prev := slotStart
 	for {
-		slot, size := keyAt(b[i:])
+		// Rows of one log list their keys in one order, so the key after
+		// the last one is nearly always the one that followed it before:
+		// try that literal first, and only then look the key up.
+		slot, size := -1, 0
+		if k := &keyLits[p.next[prev]]; i+24 <= n && litAt(b[i:], k) {
+			slot, size = int(p.next[prev]), k.size
+		} else if slot, size = keyAt(b[i:]); slot >= 0 {
+			p.next[prev] = uint8(slot)
+		}
 		if slot < 0 || seen&(1<<slot) != 0 {
 			return false
 		}
+		prev = slot
 		seen |= 1 << slot
 		i += size
 		if i >= n {
@@ -276,6 +287,14 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 		e.TSRaw = string(tsRaw)
 	}
 	return true
+}
+
+// litAt reports whether b, of at least 24 bytes, starts with the key
+// literal k.
+func litAt(b []byte, k *keyLit) bool {
+	return binary.LittleEndian.Uint64(b)&k.mask == k.first &&
+		(k.size <= 8 || binary.LittleEndian.Uint64(b[k.size-8:]) == k.last) &&
+		(k.size <= 16 || binary.LittleEndian.Uint64(b[8:]) == k.mid)
 }
 
 // quoteEnd returns the index of the first quote at or after i, or -1 when

@@ -73,6 +73,9 @@ type Parser struct {
 	words  [512]internWords // a direct-mapped cache in front of that for parseFast
 	masks  [maskWords]uint32
 	day    lastDay
+	// next is the slot of the key that followed each slot (or the start of
+	// the row) in the last row that had it, for parseFast.
+	next   [slotStart + 1]uint8
 	errors [64]string // recent error messages, for parseFast
 	// noMasks makes parseFast find strings' ends without quoteMasks, as
 	// where there are no vector instructions, for tests.
