@@ -28,12 +28,12 @@ func BenchmarkParse(b *testing.B) {
 		size += int64(len(l)) + 1
 	}
 	for _, mode := range []struct {
-		name            string
-		extra, keepRawT bool
-	}{{"plain", false, false}, {"keep", true, true}} {
+		name                  string
+		extra, keepRawT, lean bool
+	}{{"plain", false, false, false}, {"keep", true, true, false}, {"lean", false, false, true}} {
 		b.Run(mode.name, func(b *testing.B) {
 			p := NewParser()
-			p.KeepExtra, p.KeepRawTS = mode.extra, mode.keepRawT
+			p.KeepExtra, p.KeepRawTS, p.Lean = mode.extra, mode.keepRawT, mode.lean
 			var e Event
 			b.SetBytes(size)
 			b.ReportAllocs()
