@@ -2,9 +2,9 @@ package ndjson
 
 import "math/bits"
 
-// maskWords bounds the lines parseFast takes whole: 32 bytes a word.
-// Longer lines, rows with long error messages say, go to the general
-// parser.
+// maskWords bounds the lines quoteMasks marks: 32 bytes a word. In longer
+// lines, rows with long error messages say, parseFast finds the ends of
+// strings with quoteEnd.
 const maskWords = 128
 
 // quoteMasksGo is quoteMasks byte by byte: the reference its vector
@@ -27,7 +27,7 @@ func quoteMasksGo(b []byte, masks *[maskWords]uint32) (bad bool) {
 
 // nextQuote returns the index of the first quote at or after i in a line
 // of n bytes whose quote masks are m, or -1. Words of m past the line's
-// hold an earlier line's marks and are never read.
+// end hold an earlier line's marks and are never read.
 func nextQuote(m *[maskWords]uint32, i, n int) int {
 	if i >= n {
 		return -1
