@@ -263,6 +263,9 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 				if j.prev != nil {
 					<-j.prev.counted
 					c.FirstLine = j.prev.chunk.FirstLine + j.prev.lines
+					// Let go of the chunk before, or every job of the
+					// source, and its result, would stay reachable.
+					j.prev = nil
 				}
 				close(j.counted)
 				if ctx.Err() == nil {

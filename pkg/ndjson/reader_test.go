@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"weak"
 )
 
 // readAll reads paths with ReadEvents and returns the rows and stats.
@@ -492,5 +494,38 @@ func TestExpandPaths(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestScanLetsGoOfMergedChunks: once a chunk is merged, nothing of the
+// scan keeps its result reachable, so memory follows the chunks in flight
+// and not the size of the log.
+func TestScanLetsGoOfMergedChunks(t *testing.T) {
+	const chunks = 24
+	path := writeFile(t, t.TempDir(), "log.ndjson", bytes.Repeat([]byte("x\n"), chunks*ChunkSize/2))
+	type result struct{ pad [4 << 10]byte }
+	var merged []weak.Pointer[result]
+	reachable := -1
+	_, err := Scan(context.Background(), []string{path}, ScanOptions{Workers: 2},
+		func(c *Chunk, _ *ChunkStats) *result { return &result{} },
+		func(r *result) error {
+			merged = append(merged, weak.Make(r))
+			if len(merged) == chunks-2 {
+				runtime.GC()
+				reachable = 0
+				for _, w := range merged[:chunks/2] {
+					if w.Value() != nil {
+						reachable++
+					}
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reachable != 0 {
+		t.Errorf("after %d of %d chunks merged, the results of %d of the first %d are still reachable",
+			chunks-2, len(merged), reachable, chunks/2)
 	}
 }
