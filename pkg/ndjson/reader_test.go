@@ -503,11 +503,11 @@ func TestExpandPaths(t *testing.T) {
 func TestScanLetsGoOfMergedChunks(t *testing.T) {
 	const chunks = 24
 	path := writeFile(t, t.TempDir(), "log.ndjson", bytes.Repeat([]byte("x\n"), chunks*ChunkSize/2))
-	type result struct{ pad [4 << 10]byte }
+	type result [4 << 10]byte
 	var merged []weak.Pointer[result]
 	reachable := -1
 	_, err := Scan(context.Background(), []string{path}, ScanOptions{Workers: 2},
-		func(c *Chunk, _ *ChunkStats) *result { return &result{} },
+		func(c *Chunk, _ *ChunkStats) *result { return new(result) },
 		func(r *result) error {
 			merged = append(merged, weak.Make(r))
 			if len(merged) == chunks-2 {
