@@ -225,6 +225,7 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 				select {
 				case ordered <- j:
 				case <-ctx.Done():
+					putBuf(c.Data) // no job holds it
 					return false
 				}
 				select {
@@ -277,12 +278,14 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 	}
 
 	var mergeErr error
+	var stuck *job // the job the merge loop stopped at; its worker may still run
 	for j := range ordered {
 		select {
 		case <-j.done:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
+			stuck = j
 			break
 		}
 		src := j.src
@@ -305,18 +308,28 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 		if err := merge(j.res); err != nil {
 			mergeErr = err
 			cancel(err)
+			stuck = j
 			break
 		}
 		select {
 		case free <- buf[:0]:
 		default:
+			putBuf(buf)
 		}
 	}
-	// Drain so the reader and workers can finish.
+	// Drain so the reader and workers can finish, then give every buffer
+	// back to the pool: no work and no merge holds one any more.
 	for j := range ordered {
 		<-j.done
+		putBuf(j.chunk.Data)
 	}
 	wg.Wait()
+	if stuck != nil {
+		putBuf(stuck.chunk.Data)
+	}
+	for len(free) > 0 {
+		putBuf(<-free)
+	}
 	if mergeErr != nil {
 		return stats, mergeErr
 	}
@@ -371,10 +384,14 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		src.Bytes += int64(n)
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
+			putBuf(buf)
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		cut := bytes.LastIndexByte(buf, '\n') + 1
 		carry = append(carry[:0], buf[cut:]...)
+		if cut == 0 {
+			putBuf(buf) // all of it is in carry now
+		}
 		if cut > 0 {
 			c := &Chunk{Path: path, Data: buf[:cut], AtStart: atStart}
 			atStart = false
@@ -401,22 +418,6 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		}
 	}
 }
-
-// getBuf returns an empty buffer with room for size bytes, from free when
-// one there is big enough. New buffers get 64 KiB to spare, so that they
-// fit again whatever the short carry of a later chunk.
-func getBuf(free chan []byte, size int) []byte {
-	select {
-	case b := <-free:
-		if cap(b) >= size {
-			return b[:0]
-		}
-	default:
-	}
-	return make([]byte, 0, (size+2*bufSlack-1)/bufSlack*bufSlack)
-}
-
-const bufSlack = 64 << 10
 
 var newline = []byte{'\n'}
 
