@@ -2,6 +2,7 @@ package cost
 
 import (
 	"cmp"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -70,6 +71,7 @@ type Aggregator struct {
 	detailDays map[int64]bool // with skipDetail: the crossing days, once asked
 	budget     int            // see LimitPullDetail; 0: no limit
 	kept       int            // pulls kept by Add and Merge
+	fromDay    int64          // see PriceFrom; math.MinInt64: every day
 }
 
 type groupKey struct {
@@ -130,6 +132,7 @@ func NewAggregator(m PriceModel, now time.Time) *Aggregator {
 		tenantIdx: make(map[string]uint32),
 		groupIdx:  make(map[groupKey]uint32),
 		months:    make(map[int64]*monthPulls),
+		fromDay:   math.MinInt64,
 	}
 }
 
@@ -158,7 +161,7 @@ func (a *Aggregator) Add(e *ndjson.Event) {
 		g.pushed += b
 	case ndjson.OpPull:
 		g.pulled += b
-		if b > 0 {
+		if b > 0 && day >= a.fromDay {
 			a.keepPull(g.month, pull{sec: sec, bytes: b, nsec: int32(e.TS.Nanosecond()), group: gi})
 		}
 	}
@@ -166,7 +169,7 @@ func (a *Aggregator) Add(e *ndjson.Event) {
 
 // Merge adds what b counted to a, as if b's rows had been added to a after
 // a's own: the merged Aggregator prices them exactly as one that saw every
-// row in that order. b must have the same now and model; it is left empty
+// row in that order. b must have the same now, model and PriceFrom; it is left empty
 // of meaning afterwards and must not be used again. Scans that count chunks
 // of a log in parallel merge the per-chunk Aggregators in log order.
 func (a *Aggregator) Merge(b *Aggregator) {
@@ -281,6 +284,9 @@ func comparePulls(x, y pull) int {
 // tenant's day amounts in the period, rounded once into Cents. It panics if
 // kind is not Day, Week or Month.
 func (a *Aggregator) Aggregates(kind PeriodKind) []Aggregate {
+	if a.fromDay != math.MinInt64 {
+		panic("cost: Aggregates of an Aggregator that prices only from a day on (PriceFrom)")
+	}
 	exact := a.dayAmounts()
 	type periodKey struct {
 		start  int64
@@ -326,10 +332,14 @@ func (a *Aggregator) Aggregates(kind PeriodKind) []Aggregate {
 // WeekTotal returns the cost of the 7 UTC days ending with the day that
 // contains a's now: cents is the sum of the rounded per-(tenant, day)
 // amounts, exact the exact sum. cents may therefore exceed exact slightly.
+// It panics if a was told by PriceFrom to price only a later day on.
 func WeekTotal(a *Aggregator) (cents int64, exact *big.Rat) {
 	exact = new(big.Rat)
 	if a == nil {
 		return 0, exact
+	}
+	if a.nowDay-6 < a.fromDay {
+		panic("cost: WeekTotal of a week that starts before the Aggregator's PriceFrom day")
 	}
 	amounts := a.dayAmounts()
 	for gi := range a.groups {
@@ -437,7 +447,7 @@ func (a *Aggregator) addEgress(exact []big.Rat) {
 		for _, gi := range cd.after {
 			full[gi] += a.groups[gi].pulled
 		}
-		if cd.day < 0 {
+		if cd.day < 0 || cd.day < a.fromDay { // none, or a day not priced: see PriceFrom
 			continue
 		}
 		pulls := a.dayPulls(cd.month, cd.day)
@@ -558,6 +568,17 @@ func (a *Aggregator) SkipPullDetail() { a.skipDetail = true }
 // are small, and in bounded memory when they are not.
 func (a *Aggregator) LimitPullDetail(n int) { a.budget = n }
 
+// PriceFrom tells a that only the amounts of the UTC days from the one
+// containing t on will be asked for: by WeekTotal, for a week that starts
+// on that day or later. Pulls before that day then keep no record, and
+// CrossingDays leaves their days out: they count towards each month's
+// allowance through their day totals alone, which is all a later day's
+// amount depends on. Aggregates panics afterwards. Call it before the
+// first Add.
+func (a *Aggregator) PriceFrom(t time.Time) {
+	a.fromDay = floorDiv(t.Unix(), secondsPerDay)
+}
+
 // NeedsPullDetail reports whether pulls must be given again through
 // AddPullDetail before the egress can be priced: detail was skipped and
 // some month crosses its allowance.
@@ -567,6 +588,7 @@ func (a *Aggregator) NeedsPullDetail() bool {
 
 // CrossingDays returns the UTC days on which a month's pulls go past the
 // included egress: the only days whose pulls must be walked one by one.
+// After PriceFrom, days before its day are left out.
 func (a *Aggregator) CrossingDays() []time.Time {
 	allow := new(big.Rat).Mul(a.model.IncludedEgressGiB, big.NewRat(GiB, 1))
 	if allow.Sign() < 0 {
@@ -574,7 +596,7 @@ func (a *Aggregator) CrossingDays() []time.Time {
 	}
 	var out []time.Time
 	for _, c := range a.crossings(allow) {
-		if c.day >= 0 {
+		if c.day >= 0 && c.day >= a.fromDay {
 			out = append(out, dayTime(c.day))
 		}
 	}

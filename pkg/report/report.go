@@ -228,6 +228,7 @@ type frame struct {
 	days      [8]time.Time // starts of the 7 days, then the end of the last
 	since     time.Time    // now - 7 days: start of the repo and trigger window
 	costFrom  time.Time    // first instant that can change the week's cost
+	priceFrom time.Time    // first instant of the week's cost: pulls before it keep no record
 	twoPass   bool         // the sources can be read again (none is stdin)
 }
 
@@ -253,6 +254,7 @@ func newFrame(now time.Time, loc *time.Location) *frame {
 	u := now.UTC()
 	first := time.Date(u.Year(), u.Month(), u.Day()-6, 0, 0, 0, 0, time.UTC)
 	f.costFrom = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC)
+	f.priceFrom = first
 	return f
 }
 
@@ -303,6 +305,7 @@ func newPartial(fr *frame, prices cost.PriceModel) *partial {
 		machines: make(map[string]*lastPush),
 		cost:     cost.NewAggregator(prices, fr.now),
 	}
+	p.cost.PriceFrom(fr.priceFrom)
 	return p
 }
 
