@@ -58,10 +58,11 @@ type Aggregator struct {
 
 	groups   []group
 	groupIdx map[groupKey]uint32
-	// lastGroup caches the group of the previous row: logs come in runs.
-	lastGroup  uint32
-	lastTenant string
-	hasLast    bool
+	// recent caches the groups of recent rows, by tenant: rows of a few
+	// tenants interleave, each on the same day as its last one. Tenants
+	// are kept as the caller gave them, so that a parser's interned names
+	// compare by pointer.
+	recent [16]recentGroup
 
 	months    map[int64]*monthPulls
 	lastMonth *monthPulls
@@ -72,6 +73,13 @@ type Aggregator struct {
 	budget     int            // see LimitPullDetail; 0: no limit
 	kept       int            // pulls kept by Add and Merge
 	fromDay    int64          // see PriceFrom; math.MinInt64: every day
+}
+
+type recentGroup struct {
+	tenant string
+	day    int64
+	gi     uint32
+	ok     bool
 }
 
 type groupKey struct {
@@ -208,9 +216,16 @@ func (a *Aggregator) Merge(b *Aggregator) {
 }
 
 func (a *Aggregator) group(day int64, tenant string) uint32 {
-	if a.hasLast && a.groups[a.lastGroup].day == day && a.lastTenant == tenant {
-		return a.lastGroup
+	h := len(tenant)
+	if h >= 2 {
+		h += int(tenant[h-1]) + 3*int(tenant[h-2])
 	}
+	h &= len(a.recent) - 1
+	c := &a.recent[h]
+	if c.ok && c.day == day && c.tenant == tenant {
+		return c.gi
+	}
+	key := tenant
 	ti, ok := a.tenantIdx[tenant]
 	if !ok {
 		tenant = strings.Clone(tenant)
@@ -226,7 +241,7 @@ func (a *Aggregator) group(day int64, tenant string) uint32 {
 		a.groups = append(a.groups, group{groupKey: k, month: int64(y)*12 + int64(m) - 1})
 		a.groupIdx[k] = gi
 	}
-	a.lastGroup, a.lastTenant, a.hasLast = gi, a.tenants[ti], true
+	*c = recentGroup{tenant: key, day: day, gi: gi, ok: true}
 	return gi
 }
 

@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,13 +38,25 @@ func benchTenants() []string {
 	return t
 }
 
+// BenchmarkAggregator adds 1M rows of 50 tenants in turn (many), or of
+// 13 named like a real log's (few): "default" and t-001..t-012.
 func BenchmarkAggregator(b *testing.B) {
-	tenants := benchTenants()
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	b.ReportAllocs()
-	for b.Loop() {
-		a := NewAggregator(DefaultPriceModel(), now)
-		addSynthetic(a, 1_000_000, tenants)
+	few := []string{""}
+	for i := 1; i <= 12; i++ {
+		few = append(few, fmt.Sprintf("t-%03d", i))
+	}
+	for _, bc := range []struct {
+		name    string
+		tenants []string
+	}{{"many", benchTenants()}, {"few", few}} {
+		b.Run(bc.name, func(b *testing.B) {
+			now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+			b.ReportAllocs()
+			for b.Loop() {
+				a := NewAggregator(DefaultPriceModel(), now)
+				addSynthetic(a, 1_000_000, bc.tenants)
+			}
+		})
 	}
 }
 
