@@ -160,6 +160,9 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	*e = Event{}
 	var seen uint32
 	var tsRaw []byte
+	// skim: the row is one whose detail DetailFrom leaves out, known as
+	// soon as its ts is read, which synclog writes first.
+	skim := false
 	i := 1
 	prev := slotStart
 	for {
@@ -215,7 +218,12 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 			i = ve + 1
 			switch slot {
 			case slotTS:
-				tsRaw = v
+				t, ok := p.tsz(v)
+				if !ok {
+					return false
+				}
+				tsRaw, e.TS = v, t
+				skim = p.skims(t)
 			case slotOp:
 				switch string(v) {
 				case OpPush:
@@ -226,9 +234,13 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 					return false
 				}
 			case slotRepo:
-				e.Repo = p.internAt(b, vs, ve)
+				if !skim {
+					e.Repo = p.internAt(b, vs, ve)
+				}
 			case slotScope:
-				e.Scope = p.internAt(b, vs, ve)
+				if !skim {
+					e.Scope = p.internAt(b, vs, ve)
+				}
 			case slotManifestBefore:
 				if !p.Lean {
 					e.ManifestBefore = string(v)
@@ -238,7 +250,9 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 					e.ManifestAfter = string(v)
 				}
 			case slotTrigger:
-				e.Trigger = p.internAt(b, vs, ve)
+				if !skim {
+					e.Trigger = p.internAt(b, vs, ve)
+				}
 			case slotMachine:
 				e.Machine = p.internAt(b, vs, ve)
 			case slotStatus:
@@ -251,10 +265,14 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 					return false
 				}
 			case slotError:
-				e.Error = p.errorString(b, vs, ve)
+				if !skim {
+					e.Error = p.errorString(b, vs, ve)
+				}
 				e.Present |= KeyError
 			case slotTenantID:
-				e.TenantID = p.internAt(b, vs, ve)
+				if !skim {
+					e.TenantID = p.internAt(b, vs, ve)
+				}
 				e.Present |= KeyTenantID
 			case slotSessionID:
 				if !p.Lean {
@@ -278,11 +296,10 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	if seen&kRequired != kRequired || (e.HasFilesTotal && e.Files > e.FilesTotal) {
 		return false
 	}
-	t, ok := p.tsz(tsRaw)
-	if !ok {
-		return false
+	if skim {
+		// Names read before ts are dropped too.
+		e.dropDetail()
 	}
-	e.TS = t
 	if p.KeepRawTS {
 		e.TSRaw = string(tsRaw)
 	}

@@ -86,8 +86,12 @@ func FuzzParseFast(f *testing.F) {
 	for _, s := range parseSeeds() {
 		f.Add([]byte(s))
 	}
+	// DetailFrom at the seeds' ts: mutated ones fall on either side.
+	from := time.Date(2026, 4, 16, 19, 10, 38, 0, time.UTC)
+	modes := []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noMasks: true}, {Lean: true, noMasks: true},
+		{Lean: true, DetailFrom: from}, {noMasks: true, DetailFrom: from}}
 	f.Fuzz(func(t *testing.T, line []byte) {
-		for _, mode := range []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noMasks: true}, {Lean: true, noMasks: true}} {
+		for _, mode := range modes {
 			fp, sp := mode, mode
 			var fast, again, slow Event
 			// A long line of quotes first leaves marks past the end of
@@ -245,6 +249,72 @@ func TestParseFastStaleMarks(t *testing.T) {
 			p.parseFast(quotesLine, &e)
 			if p.parseFast([]byte(line), &e) {
 				t.Errorf("parseFast took %s", line)
+			}
+		}
+	}
+}
+
+// TestDetailFrom parses rows before, at and after DetailFrom with the fast
+// path (with and without quote marks) and the general parser, ts first and
+// ts last: a row before it comes back without its names and error, with
+// everything else as parsed without DetailFrom, and rows are valid or not
+// exactly as without it.
+func TestDetailFrom(t *testing.T) {
+	from := time.Date(2026, 4, 16, 19, 10, 38, 0, time.UTC)
+	tsLast := func(line string) string { // the same row, ts moved to the end
+		i := strings.Index(line, `"ts":`)
+		j := i + strings.Index(line[i:], `,`)
+		return "{" + line[j+1:len(line)-1] + "," + line[i:j] + "}"
+	}
+	full := row("status", `"error"`, "error", `"disk full"`, "tenant_id", `"t-1"`)
+	cases := []struct {
+		name string
+		line string
+		skim bool // the names are left out
+		bad  bool // refused, with or without DetailFrom
+	}{
+		{"a second before", row("ts", `"2026-04-16T19:10:37Z"`, "status", `"error"`, "error", `"disk full"`, "tenant_id", `"t-1"`), true, false},
+		{"at it", full, false, false},
+		{"a second after", row("ts", `"2026-04-16T19:10:39Z"`, "tenant_id", `"t-1"`), false, false},
+		{"before, with an offset", row("ts", `"2026-04-16T21:10:37+02:00"`, "tenant_id", `"t-1"`), true, false},
+		{"before, escaped name", row("ts", `"2026-01-01T00:00:00Z"`, "repo", `"no\u0074es"`), true, false},
+		{"before, unknown key", row("ts", `"2026-01-01T00:00:00Z"`, "x", `1`), true, false},
+		{"before, repo not a string", row("ts", `"2026-01-01T00:00:00Z"`, "repo", `5`), true, true},
+		{"before, control byte in repo", row("ts", `"2026-01-01T00:00:00Z"`, "repo", "\"a\x01b\""), true, true},
+		{"before, bad error type", row("ts", `"2026-01-01T00:00:00Z"`, "error", `[]`), true, true},
+	}
+	for _, c := range cases {
+		for _, line := range []string{c.line, tsLast(c.line)} {
+			for _, mode := range []Parser{{}, {Lean: true}, {noMasks: true}, {KeepExtra: true, KeepRawTS: true}} {
+				plain, skimming := mode, mode
+				plain.intern, skimming.intern = map[string]string{}, map[string]string{}
+				skimming.DetailFrom = from
+				for name, parse := range map[string]func(*Parser, []byte, *Event) error{
+					"Parse":   (*Parser).Parse,
+					"general": (*Parser).parse,
+				} {
+					var want, got Event
+					wantErr := parse(&plain, []byte(line), &want)
+					gotErr := parse(&skimming, []byte(line), &got)
+					if (wantErr != nil) != c.bad || (gotErr != nil) != c.bad {
+						t.Fatalf("%s, %s %+v: errors %v without DetailFrom, %v with it", c.name, name, mode, wantErr, gotErr)
+					}
+					if c.bad {
+						if wantErr.Error() != gotErr.Error() {
+							t.Errorf("%s, %s: error %q with DetailFrom, %q without", c.name, name, gotErr, wantErr)
+						}
+						continue
+					}
+					if c.skim {
+						if want.Repo == "" || want.Scope == "" || want.Trigger == "" {
+							t.Fatalf("%s: the row has no names to leave out: %+v", c.name, want)
+						}
+						want.Repo, want.Scope, want.Trigger, want.TenantID, want.Error = "", "", "", "", ""
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("%s, %s %+v, %s:\ngot  %+v\nwant %+v", c.name, name, mode, line, got, want)
+					}
+				}
 			}
 		}
 	}

@@ -138,6 +138,8 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 			default:
 				p = ndjson.NewParser()
 				p.Lean = true
+				// Rows before every window count for machines only.
+				p.DetailFrom = fr.early
 			}
 			part := newPartial(fr, o.Prices)
 			var e ndjson.Event
@@ -229,6 +231,7 @@ type frame struct {
 	since     time.Time    // now - 7 days: start of the repo and trigger window
 	costFrom  time.Time    // first instant that can change the week's cost
 	priceFrom time.Time    // first instant of the week's cost: pulls before it keep no record
+	early     time.Time    // the earliest of the above: rows before it count for machines only
 	twoPass   bool         // the sources can be read again (none is stdin)
 }
 
@@ -255,6 +258,12 @@ func newFrame(now time.Time, loc *time.Location) *frame {
 	first := time.Date(u.Year(), u.Month(), u.Day()-6, 0, 0, 0, 0, time.UTC)
 	f.costFrom = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC)
 	f.priceFrom = first
+	f.early = f.costFrom
+	for _, t := range []time.Time{f.hourStart, f.days[0], f.since} {
+		if t.Before(f.early) {
+			f.early = t
+		}
+	}
 	return f
 }
 
@@ -315,6 +324,15 @@ func (p *partial) add(e *ndjson.Event) {
 		return
 	}
 	failed := e.Failed()
+	m := p.machineC.get(p.machines, e.Machine, newLastPush)
+	if e.Op == ndjson.OpPush && !failed && (!m.ok || e.TS.After(m.at)) {
+		m.at, m.ok = e.TS, true
+	}
+	if e.TS.Before(fr.early) {
+		// Only machines go back that far; the parser may have left the
+		// other names out (ndjson.Parser.DetailFrom).
+		return
+	}
 	if e.Op == ndjson.OpPush && !e.TS.Before(fr.hourStart) {
 		h := &p.hours[e.TS.Sub(fr.hourStart)/time.Hour]
 		h.Pushes++
@@ -337,10 +355,6 @@ func (p *partial) add(e *ndjson.Event) {
 	if !e.TS.Before(fr.since) {
 		count(p.repoC.get(p.repos, e.Repo, func() *RunStat { return &RunStat{Name: e.Repo} }), e, failed)
 		count(p.triggerC.get(p.triggers, e.Trigger, func() *RunStat { return &RunStat{Name: e.Trigger} }), e, failed)
-	}
-	m := p.machineC.get(p.machines, e.Machine, newLastPush)
-	if e.Op == ndjson.OpPush && !failed && (!m.ok || e.TS.After(m.at)) {
-		m.at, m.ok = e.TS, true
 	}
 	if !e.TS.Before(fr.costFrom) {
 		p.cost.Add(e)

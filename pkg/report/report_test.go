@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -64,23 +65,33 @@ func TestBucketEdges(t *testing.T) {
 		hour     int // bucket of the push, -1 none
 		day      int // bucket of the bytes, -1 none
 		inWindow bool
-		machine  bool // listed under machines
+		machine  bool   // listed under machines
+		now      string // when not the default
 	}{
-		{"exactly at the first hour's start", line("2026-04-15T21:00:00Z", "push", "r", "m", "cli", "ok", 10), 0, 5, true, true},
-		{"a second before the first hour", line("2026-04-15T20:59:59Z", "push", "r", "m", "cli", "ok", 10), -1, 5, true, true},
-		{"exactly at now", line(now, "push", "r", "m", "cli", "ok", 10), 23, 6, true, true},
-		{"exactly at the last hour's start", line("2026-04-16T20:00:00Z", "push", "r", "m", "cli", "ok", 10), 23, 6, true, true},
-		{"one second after now", line("2026-04-16T20:30:01Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, false},
-		{"one nanosecond after now", line("2026-04-16T20:30:00.000000001Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, false},
-		{"7 days ago to the second", line("2026-04-09T20:30:00Z", "push", "r", "m", "cli", "ok", 10), -1, -1, true, true},
-		{"7 days and a second ago", line("2026-04-09T20:29:59Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, true},
-		{"the first day's midnight", line("2026-04-10T00:00:00Z", "push", "r", "m", "cli", "ok", 10), -1, 0, true, true},
-		{"a second before the first day", line("2026-04-09T23:59:59Z", "push", "r", "m", "cli", "ok", 10), -1, -1, true, true},
-		{"another zone's offset", line("2026-04-16T16:30:00-04:00", "push", "r", "m", "cli", "ok", 10), 23, 6, true, true},
+		{"exactly at the first hour's start", line("2026-04-15T21:00:00Z", "push", "r", "m", "cli", "ok", 10), 0, 5, true, true, ""},
+		{"a second before the first hour", line("2026-04-15T20:59:59Z", "push", "r", "m", "cli", "ok", 10), -1, 5, true, true, ""},
+		{"exactly at now", line(now, "push", "r", "m", "cli", "ok", 10), 23, 6, true, true, ""},
+		{"exactly at the last hour's start", line("2026-04-16T20:00:00Z", "push", "r", "m", "cli", "ok", 10), 23, 6, true, true, ""},
+		{"one second after now", line("2026-04-16T20:30:01Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, false, ""},
+		{"one nanosecond after now", line("2026-04-16T20:30:00.000000001Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, false, ""},
+		{"7 days ago to the second", line("2026-04-09T20:30:00Z", "push", "r", "m", "cli", "ok", 10), -1, -1, true, true, ""},
+		{"7 days and a second ago", line("2026-04-09T20:29:59Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, true, ""},
+		{"the first day's midnight", line("2026-04-10T00:00:00Z", "push", "r", "m", "cli", "ok", 10), -1, 0, true, true, ""},
+		{"a second before the first day", line("2026-04-09T23:59:59Z", "push", "r", "m", "cli", "ok", 10), -1, -1, true, true, ""},
+		{"another zone's offset", line("2026-04-16T16:30:00-04:00", "push", "r", "m", "cli", "ok", 10), 23, 6, true, true, ""},
+		// Here the 7 days start before the week's cost does (May 1st):
+		// they are the earliest window, and rows before them count for
+		// machines only.
+		{"7 days ago to the second, the earliest window", line("2026-04-30T12:00:00Z", "push", "r", "m", "cli", "ok", 10), -1, -1, true, true, "2026-05-07T12:00:00Z"},
+		{"a second before the earliest window", line("2026-04-30T11:59:59Z", "push", "r", "m", "cli", "ok", 10), -1, -1, false, true, "2026-05-07T12:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := build(t, now, time.UTC, tt.row)
+			at := now
+			if tt.now != "" {
+				at = tt.now
+			}
+			s := build(t, at, time.UTC, tt.row)
 			if s.Rows != 1 {
 				t.Fatalf("rows = %d, want 1 (every valid row counts, future ones too)", s.Rows)
 			}
@@ -102,13 +113,13 @@ func TestBucketEdges(t *testing.T) {
 					t.Errorf("day %d (%s): %d pushed, want %d", i, d.Day(), d.Pushed, want)
 				}
 			}
-			if got := len(s.Repos) == 1 && s.Repos[0].Runs == 1; got != tt.inWindow {
+			if got := len(s.Repos) == 1 && s.Repos[0].Runs == 1 && s.Repos[0].Name == "r"; got != tt.inWindow {
 				t.Errorf("repos %+v, want in window %v", s.Repos, tt.inWindow)
 			}
-			if got := len(s.Triggers) == 1 && s.Triggers[0].Runs == 1; got != tt.inWindow {
+			if got := len(s.Triggers) == 1 && s.Triggers[0].Runs == 1 && s.Triggers[0].Name == "cli"; got != tt.inWindow {
 				t.Errorf("triggers %+v, want in window %v", s.Triggers, tt.inWindow)
 			}
-			if got := len(s.Machines) == 1; got != tt.machine {
+			if got := len(s.Machines) == 1 && s.Machines[0].Name == "m"; got != tt.machine {
 				t.Errorf("machines %+v, want listed %v", s.Machines, tt.machine)
 			}
 		})
@@ -343,6 +354,8 @@ func naive(t *testing.T, path string, now time.Time, loc *time.Location) *JSON {
 			}
 		}
 	}
+	// Empty sections are empty arrays, as in the JSON output.
+	j.Repos, j.Triggers, j.Machines = []JSONRepo{}, []JSONTrigger{}, []JSONMachine{}
 	for _, k := range sortedKeys(repos) {
 		r := repos[k]
 		r.FailureRate = float64(int64(float64(r.Errors)/float64(r.Runs)*1e4+0.5)) / 1e4
@@ -392,8 +405,22 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same rows 20 days later (2026-04-23 to 05-06): with now in May,
+	// the April rows are before every window and count for machines only,
+	// and the parser leaves their other names out.
+	shifted := regexp.MustCompile(`"ts":"[^"]*"`).ReplaceAllStringFunc(b.String(), func(m string) string {
+		return `"ts":"` + mustTime(t, m[6:len(m)-1]).Add(20*24*time.Hour).Format(time.RFC3339) + `"`
+	})
+	later := filepath.Join(t.TempDir(), "later.ndjson")
+	if err := os.WriteFile(later, []byte(shifted), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ny, _ := time.LoadLocation("America/New_York")
-	for _, now := range []string{"2026-04-16T20:00:00Z", "2026-04-12T03:17:00Z"} {
+	for _, c := range []struct{ path, now string }{
+		{path, "2026-04-16T20:00:00Z"}, {path, "2026-04-12T03:17:00Z"}, {path, "2026-05-09T12:00:00Z"},
+		{later, "2026-05-06T20:00:00Z"}, {later, "2026-05-02T03:17:00Z"},
+	} {
+		path, now := c.path, c.now
 		for _, loc := range []*time.Location{time.UTC, ny} {
 			want := naive(t, path, mustTime(t, now), loc)
 			for workers := 1; workers <= 4; workers++ {
@@ -413,7 +440,7 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 					{"machines", got.Machines, want.Machines},
 				} {
 					if !reflect.DeepEqual(sec.got, sec.want) {
-						t.Errorf("now %s tz %s workers %d: %s differs:\n got %+v\nwant %+v", now, loc, workers, sec.name, sec.got, sec.want)
+						t.Errorf("%s, now %s tz %s workers %d: %s differs:\n got %+v\nwant %+v", filepath.Base(path), now, loc, workers, sec.name, sec.got, sec.want)
 					}
 				}
 			}
