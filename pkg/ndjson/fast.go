@@ -122,15 +122,10 @@ func keyAt(b []byte) (slot, size int) {
 	default:
 		return -1, 0
 	}
-	k := &keyLits[slot]
-	if len(b) < k.size || x&k.mask != k.first {
-		return -1, 0
+	if k := &keyLits[slot]; len(b) >= k.size && litAt(b, k) {
+		return slot, k.size
 	}
-	if k.size > 8 && binary.LittleEndian.Uint64(b[k.size-8:]) != k.last ||
-		k.size > 16 && binary.LittleEndian.Uint64(b[8:]) != k.mid {
-		return -1, 0
-	}
-	return slot, k.size
+	return -1, 0
 }
 
 // intSlots marks the slots whose value is an integer.
@@ -306,8 +301,8 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	return true
 }
 
-// litAt reports whether b, of at least 24 bytes, starts with the key
-// literal k.
+// litAt reports whether b, of at least eight bytes and at least k.size,
+// starts with the key literal k.
 func litAt(b []byte, k *keyLit) bool {
 	return binary.LittleEndian.Uint64(b)&k.mask == k.first &&
 		(k.size <= 8 || binary.LittleEndian.Uint64(b[k.size-8:]) == k.last) &&

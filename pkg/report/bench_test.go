@@ -35,10 +35,11 @@ func BenchmarkBuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	o := Options{Now: mustTime(b, now), Prices: cost.DefaultPriceModel()}
 	b.SetBytes(fi.Size())
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := Build(context.Background(), []string{path}, Options{Now: mustTime(b, now), Prices: cost.DefaultPriceModel()})
+		s, err := Build(context.Background(), []string{path}, o)
 		if err != nil || s.Skipped != 0 || (rows >= 0 && s.Rows != rows) {
 			b.Fatal(s, err)
 		}
