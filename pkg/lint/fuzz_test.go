@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -133,9 +134,21 @@ func FuzzLintLog(f *testing.F) {
 	f.Add(row()[:50] + row() + "\n" + row()[:20])
 	f.Add("\xef\xbb\xbf" + row() + "\r\n\n \n{\"ts\":\"\xff\"}\n")
 	f.Add(lines(row("ts=2026-04-17T10:00:00Z"), row("trigger=x", "status=error")))
+	f.Add("\x1f\x8b")
 	f.Fuzz(func(t *testing.T, log string) {
 		opts := DefaultOptions(testNow)
 		opts.MaxPerRule = 3
+		if strings.HasPrefix(log, "\x1f\x8b") {
+			// Bytes that open like gzip are read as a gzip stream, and a
+			// corrupt one is an error that names its source, as for any
+			// reader (ndjson's TestReaderGzip), not a log to lint.
+			opts.Stdin = strings.NewReader(log)
+			_, err := Run(context.Background(), Input{Logs: []Source{{Path: "-", Name: "log"}}}, opts)
+			if err != nil && !strings.HasPrefix(err.Error(), "-: ") {
+				t.Fatalf("a corrupt gzip stream: %v, want an error naming -", err)
+			}
+			return
+		}
 		res := lintLog(t, log, opts)
 		nlines := int64(strings.Count(log, "\n") + 1)
 		for _, fd := range res.Findings {
