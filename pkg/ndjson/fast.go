@@ -2,6 +2,7 @@ package ndjson
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -140,9 +141,14 @@ const intSlots = 1<<slotFiles | 1<<slotBytes | 1<<slotDurMS | 1<<slotFilesTotal
 // Event (FuzzParseFast checks this), so the fast path changes no result.
 // Every byte it accepts is checked: structure and keys byte by byte,
 // strings eight bytes at a time, so the line needs no other pass.
+//
+// The walk over the keys only finds where each value is, reading the
+// integers as it goes; the strings are read once it is done, in a fixed
+// order. The walk is then the same few steps for every key, and ts, read
+// first, settles before any name whether DetailFrom leaves the names out.
 func (p *Parser) parseFast(b []byte, e *Event) bool {
 	n := len(b)
-	if n < 2 || b[0] != '{' {
+	if n < 2 || b[0] != '{' || uint64(n) > math.MaxUint32 {
 		return false
 	}
 	// With vector instructions, one pass over the line marks its quotes
@@ -154,10 +160,9 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	}
 	*e = Event{}
 	var seen uint32
-	var tsRaw []byte
-	// skim: the row is one whose detail DetailFrom leaves out, known as
-	// soon as its ts is read, which synclog writes first.
-	skim := false
+	// at holds where each string value seen starts and ends, as
+	// start<<32 | end.
+	var at [slotFilesTotal + 1]uint64
 	i := 1
 	prev := slotStart
 	for {
@@ -208,73 +213,8 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 			if ve < 0 {
 				return false
 			}
-			v := b[i+1 : ve]
-			vs := i + 1
+			at[slot] = uint64(i+1)<<32 | uint64(ve)
 			i = ve + 1
-			switch slot {
-			case slotTS:
-				t, ok := p.tsz(v)
-				if !ok {
-					return false
-				}
-				tsRaw, e.TS = v, t
-				skim = p.skims(t)
-			case slotOp:
-				switch string(v) {
-				case OpPush:
-					e.Op = OpPush
-				case OpPull:
-					e.Op = OpPull
-				default:
-					return false
-				}
-			case slotRepo:
-				if !skim {
-					e.Repo = p.internAt(b, vs, ve)
-				}
-			case slotScope:
-				if !skim {
-					e.Scope = p.internAt(b, vs, ve)
-				}
-			case slotManifestBefore:
-				if !p.Lean {
-					e.ManifestBefore = string(v)
-				}
-			case slotManifestAfter:
-				if !p.Lean {
-					e.ManifestAfter = string(v)
-				}
-			case slotTrigger:
-				if !skim {
-					e.Trigger = p.internAt(b, vs, ve)
-				}
-			case slotMachine:
-				e.Machine = p.internAt(b, vs, ve)
-			case slotStatus:
-				switch string(v) {
-				case StatusOK:
-					e.Status = StatusOK
-				case StatusError:
-					e.Status = StatusError
-				default:
-					return false
-				}
-			case slotError:
-				if !skim {
-					e.Error = p.errorString(b, vs, ve)
-				}
-				e.Present |= KeyError
-			case slotTenantID:
-				if !skim {
-					e.TenantID = p.internAt(b, vs, ve)
-				}
-				e.Present |= KeyTenantID
-			case slotSessionID:
-				if !p.Lean {
-					e.SessionID = string(v)
-				}
-				e.Present |= KeySessionID
-			}
 		}
 		if i >= n {
 			return false
@@ -291,9 +231,70 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	if seen&kRequired != kRequired || (e.HasFilesTotal && e.Files > e.FilesTotal) {
 		return false
 	}
-	if skim {
-		// Names read before ts are dropped too.
-		e.dropDetail()
+	str := func(slot int) (int, int) { return int(at[slot] >> 32), int(uint32(at[slot])) }
+	vs, ve := str(slotTS)
+	tsRaw := b[vs:ve]
+	t, ok := p.tsz(tsRaw)
+	if !ok {
+		return false
+	}
+	e.TS = t
+	vs, ve = str(slotOp)
+	switch string(b[vs:ve]) {
+	case OpPush:
+		e.Op = OpPush
+	case OpPull:
+		e.Op = OpPull
+	default:
+		return false
+	}
+	if seen&(1<<slotStatus) != 0 {
+		vs, ve = str(slotStatus)
+		switch string(b[vs:ve]) {
+		case StatusOK:
+			e.Status = StatusOK
+		case StatusError:
+			e.Status = StatusError
+		default:
+			return false
+		}
+	}
+	vs, ve = str(slotMachine)
+	e.Machine = p.internAt(b, vs, ve)
+	if seen&(1<<slotError) != 0 {
+		e.Present |= KeyError
+	}
+	if seen&(1<<slotTenantID) != 0 {
+		e.Present |= KeyTenantID
+	}
+	if seen&(1<<slotSessionID) != 0 {
+		e.Present |= KeySessionID
+	}
+	if !p.skims(t) {
+		vs, ve = str(slotRepo)
+		e.Repo = p.internAt(b, vs, ve)
+		vs, ve = str(slotScope)
+		e.Scope = p.internAt(b, vs, ve)
+		vs, ve = str(slotTrigger)
+		e.Trigger = p.internAt(b, vs, ve)
+		if seen&(1<<slotTenantID) != 0 {
+			vs, ve = str(slotTenantID)
+			e.TenantID = p.internAt(b, vs, ve)
+		}
+		if seen&(1<<slotError) != 0 {
+			vs, ve = str(slotError)
+			e.Error = p.errorString(b, vs, ve)
+		}
+	}
+	if !p.Lean {
+		vs, ve = str(slotManifestBefore)
+		e.ManifestBefore = string(b[vs:ve])
+		vs, ve = str(slotManifestAfter)
+		e.ManifestAfter = string(b[vs:ve])
+		if seen&(1<<slotSessionID) != 0 {
+			vs, ve = str(slotSessionID)
+			e.SessionID = string(b[vs:ve])
+		}
 	}
 	if p.KeepRawTS {
 		e.TSRaw = string(tsRaw)
