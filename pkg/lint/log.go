@@ -111,6 +111,7 @@ func (l *linter) lintLogs(ctx context.Context, srcs []Source) error {
 	}
 	if l.active(RuleDuplicateRow) {
 		pass.dups = newDupIndex()
+		defer pass.dups.release()
 	}
 	seed := maphash.MakeSeed()
 	workers := sync.Pool{New: func() any { return l.newRowWorker(seed) }}

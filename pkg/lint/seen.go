@@ -13,9 +13,16 @@ type dupIndex struct {
 	days    map[int64]*seenSet
 	lastDay int64
 	last    *seenSet
+	arena   slotArena // the tables' memory
 }
 
 func newDupIndex() *dupIndex { return &dupIndex{days: map[int64]*seenSet{}} }
+
+// release lets go of the tables' memory; d must not be used afterwards.
+func (d *dupIndex) release() {
+	d.days, d.last = nil, nil
+	d.arena.release()
+}
 
 // firstOrAdd returns where the row of hash h and ts unix seconds sec was
 // first seen, or adds it at pos.
@@ -33,7 +40,7 @@ func (d *dupIndex) firstOrAdd(sec int64, h, pos uint64) (uint64, bool) {
 			if d.last != nil {
 				hint = d.last.n
 			}
-			s = newSeenSet(hint)
+			s = newSeenSet(hint, &d.arena)
 			d.days[day] = s
 		}
 		d.last, d.lastDay = s, day
@@ -47,6 +54,7 @@ func (d *dupIndex) firstOrAdd(sec int64, h, pos uint64) (uint64, bool) {
 type seenSet struct {
 	slots []seenSlot
 	n     int
+	arena *slotArena
 }
 
 type seenSlot struct {
@@ -54,12 +62,12 @@ type seenSlot struct {
 	pos uint64
 }
 
-func newSeenSet(hint int) *seenSet {
+func newSeenSet(hint int, arena *slotArena) *seenSet {
 	size := 256
 	if hint > 0 {
 		size = max(size, 1<<bits.Len(uint(hint*4/3)))
 	}
-	return &seenSet{slots: make([]seenSlot, size)}
+	return &seenSet{slots: arena.slots(size), arena: arena}
 }
 
 // firstOrAdd returns where h was first seen, or adds it at pos.
@@ -86,7 +94,7 @@ func (s *seenSet) firstOrAdd(h, pos uint64) (uint64, bool) {
 
 func (s *seenSet) grow() {
 	old := s.slots
-	s.slots = make([]seenSlot, len(old)*2)
+	s.slots = s.arena.slots(len(old) * 2)
 	mask := uint64(len(s.slots) - 1)
 	for _, sl := range old {
 		if sl.key == 0 {

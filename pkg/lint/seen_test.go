@@ -8,7 +8,9 @@ import (
 // TestSeenSet: the first position of every hash survives the table's
 // growth, a hash of 0 included, against a map as reference.
 func TestSeenSet(t *testing.T) {
-	s := newSeenSet(0)
+	var arena slotArena
+	defer arena.release()
+	s := newSeenSet(0, &arena)
 	ref := map[uint64]uint64{}
 	r := rand.New(rand.NewPCG(3, 4))
 	keys := []uint64{0, 1, 2}
@@ -90,5 +92,48 @@ func TestMatch(t *testing.T) {
 	}
 	if got := ParseList(" a : b\n\nc\r\n:"); len(got) != 3 || got[0] != "a" || got[1] != "b" || got[2] != "c" {
 		t.Errorf("ParseList: %q", got)
+	}
+}
+
+// TestSlotArena: tables small and large come zeroed and apart, whether
+// from the heap or a mapping, and keep what is written to them until
+// release.
+func TestSlotArena(t *testing.T) {
+	var a slotArena
+	defer a.release()
+	sizes := []int{256, 16 << 10, 65536, 3, 1 << 20, 65536, 1 << 20} // 16 bytes a slot
+	tables := make([][]seenSlot, len(sizes))
+	for i, n := range sizes {
+		tables[i] = a.slots(n)
+		if len(tables[i]) != n {
+			t.Fatalf("table %d: %d slots, want %d", i, len(tables[i]), n)
+		}
+		for j := range tables[i] {
+			if tables[i][j] != (seenSlot{}) {
+				t.Fatalf("table %d: slot %d not zero", i, j)
+			}
+			tables[i][j] = seenSlot{key: uint64(i + 1), pos: uint64(j)}
+		}
+	}
+	for i, tab := range tables {
+		for j, sl := range tab {
+			if sl != (seenSlot{key: uint64(i + 1), pos: uint64(j)}) {
+				t.Fatalf("table %d, slot %d: %+v, overwritten", i, j, sl)
+			}
+		}
+	}
+	spread := func(i uint64) uint64 { return i * 0x9E3779B97F4A7C15 }
+	d := newDupIndex()
+	for i := range uint64(200000) { // a busy day: its table outgrows the heap's share
+		if _, seen := d.firstOrAdd(86400*3, spread(i), i); seen {
+			t.Fatalf("row %d seen", i)
+		}
+	}
+	if first, seen := d.firstOrAdd(86400*3+7, spread(5), 1<<30); !seen || first != 5 {
+		t.Errorf("(%d, %v), want (5, true)", first, seen)
+	}
+	d.release()
+	if d.days != nil || d.last != nil {
+		t.Error("release kept the tables")
 	}
 }
