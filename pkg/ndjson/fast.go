@@ -240,22 +240,12 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 	}
 	e.TS = t
 	vs, ve = str(slotOp)
-	switch string(b[vs:ve]) {
-	case OpPush:
-		e.Op = OpPush
-	case OpPull:
-		e.Op = OpPull
-	default:
+	if e.Op, ok = either(b[vs:ve], OpPush, OpPull); !ok {
 		return false
 	}
 	if seen&(1<<slotStatus) != 0 {
 		vs, ve = str(slotStatus)
-		switch string(b[vs:ve]) {
-		case StatusOK:
-			e.Status = StatusOK
-		case StatusError:
-			e.Status = StatusError
-		default:
+		if e.Status, ok = either(b[vs:ve], StatusOK, StatusError); !ok {
 			return false
 		}
 	}
@@ -300,6 +290,17 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 		e.TSRaw = string(tsRaw)
 	}
 	return true
+}
+
+// either returns x or y, the one v spells, or false.
+func either(v []byte, x, y string) (string, bool) {
+	switch string(v) {
+	case x:
+		return x, true
+	case y:
+		return y, true
+	}
+	return "", false
 }
 
 // litAt reports whether b, of at least eight bytes and at least k.size,
