@@ -294,10 +294,12 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 
 // either returns x or y, the one v spells, or false.
 func either(v []byte, x, y string) (string, bool) {
-	switch string(v) {
-	case x:
+	// Comparisons, not a switch: a switch on string(v) with cases that
+	// are not constants converts v, which costs a copy.
+	if string(v) == x {
 		return x, true
-	case y:
+	}
+	if string(v) == y {
 		return y, true
 	}
 	return "", false
