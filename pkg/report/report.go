@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/synclog/synclog/pkg/cost"
 	"github.com/synclog/synclog/pkg/ndjson"
@@ -282,27 +283,42 @@ type partial struct {
 	machineC        cache[lastPush]
 }
 
-// cache is a small direct-mapped cache in front of a map of names.
+// cache is a small table in front of a map of names. A chunk's names come
+// from one parser, which interns them, so a name is looked up by where its
+// bytes are and its length, without reading the bytes; the same name at
+// another address is only a miss. Open addressing, so that a few busy
+// names never evict each other.
 type cache[T any] struct {
-	names [16]string
-	vals  [16]*T
+	ptrs [cacheSlots]*byte
+	lens [cacheSlots]int
+	vals [cacheSlots]*T
+	used int
 }
+
+const cacheSlots = 32
 
 // get returns m[name], created when missing.
 func (c *cache[T]) get(m map[string]*T, name string, create func() *T) *T {
-	h := 0
-	if n := len(name); n > 0 {
-		h = (n*31 + int(name[0])*7 + int(name[n-1])) & 15
-	}
-	if v := c.vals[h]; v != nil && c.names[h] == name {
-		return v
+	p := unsafe.StringData(name)
+	h := int(uint64(uintptr(unsafe.Pointer(p))) * 0x9E3779B97F4A7C15 >> 59) // 5 bits: cacheSlots
+	i := h
+	for c.vals[i] != nil {
+		if c.ptrs[i] == p && c.lens[i] == len(name) {
+			return c.vals[i]
+		}
+		i = (i + 1) & (cacheSlots - 1)
 	}
 	v := m[name]
 	if v == nil {
 		v = create()
 		m[name] = v
 	}
-	c.names[h], c.vals[h] = name, v
+	if c.used == cacheSlots*3/4 {
+		*c = cache[T]{}
+		i = h
+	}
+	c.ptrs[i], c.lens[i], c.vals[i] = p, len(name), v
+	c.used++
 	return v
 }
 

@@ -511,3 +511,35 @@ func TestWeekCostTwoPass(t *testing.T) {
 		t.Errorf("egress beyond the allowance costs nothing: %s vs %s", wantExact.RatString(), def.WeekExact.RatString())
 	}
 }
+
+// TestCacheNames: the cache in front of a map of names gives a name's one
+// value whether the name comes interned or as a fresh copy, across far more
+// names than it holds, and creates each value once.
+func TestCacheNames(t *testing.T) {
+	var c cache[RunStat]
+	m := map[string]*RunStat{}
+	created := 0
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("repo-%02d", i)
+	}
+	want := map[string]*RunStat{}
+	for round := range 5 {
+		for i, name := range names[:10+round*20] {
+			if i%3 == 0 {
+				name = strings.Clone(name) // same bytes, another address
+			}
+			v := c.get(m, name, func() *RunStat { created++; return &RunStat{Name: name} })
+			if v.Name != name {
+				t.Fatalf("round %d: %q gave the value of %q", round, name, v.Name)
+			}
+			if w, ok := want[name]; ok && w != v {
+				t.Fatalf("round %d: %q gave a second value", round, name)
+			}
+			want[name] = v
+		}
+	}
+	if created != len(want) {
+		t.Errorf("%d values created for %d names", created, len(want))
+	}
+}
