@@ -4,7 +4,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
+	"github.com/synclog/synclog/internal/hugepage"
 )
 
 // Chunk buffers come from one mapping that the kernel is asked to back with
@@ -31,19 +31,11 @@ var pool struct {
 }
 
 func initPool() {
-	const huge = 2 << 20
-	n := poolSlots * slotSize
-	m, err := unix.Mmap(-1, 0, n+huge, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	slots, _, err := hugepage.Map(poolSlots * slotSize)
 	if err != nil {
 		return
 	}
-	off := 0
-	if r := int(uintptr(unsafe.Pointer(&m[0])) % huge); r != 0 {
-		off = huge - r
-	}
-	pool.slots = m[off : off+n : off+n]
-	// A hint: EINVAL on a kernel without transparent huge pages is fine.
-	_ = unix.Madvise(pool.slots, unix.MADV_HUGEPAGE)
+	pool.slots = slots
 	pool.base = uintptr(unsafe.Pointer(&pool.slots[0]))
 	for i := poolSlots - 1; i >= 0; i-- {
 		pool.free = append(pool.free, i)
