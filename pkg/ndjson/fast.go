@@ -31,34 +31,56 @@ const (
 
 // keyLit is a key as `"key":`, in words for comparing eight bytes at a
 // time: the first eight bytes (masked when shorter), the eight after them
-// and the last eight.
+// and the last eight; need is how many bytes litAt reads.
 type keyLit struct {
 	first, mid, last, mask uint64
-	size                   int
+	size, need             int
 }
 
-var keyLits = func() (t [slotFilesTotal + 1]keyLit) {
-	names := [...]string{
-		slotTS: "ts", slotOp: "op", slotRepo: "repo", slotScope: "scope", slotFiles: "files",
-		slotBytes: "bytes", slotDurMS: "dur_ms", slotManifestBefore: "manifest_before",
-		slotManifestAfter: "manifest_after", slotTrigger: "trigger", slotMachine: "machine",
-		slotStatus: "status", slotError: "error", slotTenantID: "tenant_id",
-		slotSessionID: "session_id", slotFilesTotal: "files_total",
+// slotNames are the schema keys by slot.
+var slotNames = [...]string{
+	slotTS: "ts", slotOp: "op", slotRepo: "repo", slotScope: "scope", slotFiles: "files",
+	slotBytes: "bytes", slotDurMS: "dur_ms", slotManifestBefore: "manifest_before",
+	slotManifestAfter: "manifest_after", slotTrigger: "trigger", slotMachine: "machine",
+	slotStatus: "status", slotError: "error", slotTenantID: "tenant_id",
+	slotSessionID: "session_id", slotFilesTotal: "files_total",
+}
+
+// newKeyLit returns lit, of at most 24 bytes, in words.
+func newKeyLit(lit string) keyLit {
+	k := keyLit{size: len(lit), need: max(len(lit), 8), mask: ^uint64(0)}
+	var pad [24]byte
+	copy(pad[:], lit)
+	if k.size < 8 {
+		k.mask = 1<<(8*k.size) - 1
 	}
-	for slot, name := range names {
-		lit := []byte(`"` + name + `":`)
-		k := keyLit{size: len(lit), mask: ^uint64(0)}
-		var pad [24]byte
-		copy(pad[:], lit)
-		if k.size < 8 {
-			k.mask = 1<<(8*k.size) - 1
+	k.first = binary.LittleEndian.Uint64(pad[:]) & k.mask
+	k.mid = binary.LittleEndian.Uint64(pad[8:])
+	if k.size >= 8 {
+		k.last = binary.LittleEndian.Uint64([]byte(lit)[k.size-8:])
+	}
+	return k
+}
+
+// keyLits are the keys as `"key":`.
+var keyLits = func() (t [slotFilesTotal + 1]keyLit) {
+	for slot, name := range slotNames {
+		t[slot] = newKeyLit(`"` + name + `":`)
+	}
+	return t
+}()
+
+// stepLits are the keys as walkQuotes meets them: with the byte before
+// (',' in stepLits[0], '{' before the first key in stepLits[1]) and, for a
+// string, the quote that opens the value, as `,"repo":"` or `{"ts":"`.
+var stepLits = func() (t [2][slotFilesTotal + 1]keyLit) {
+	for slot, name := range slotNames {
+		lit := `"` + name + `":`
+		if intSlots&(1<<slot) == 0 {
+			lit += `"`
 		}
-		k.first = binary.LittleEndian.Uint64(pad[:]) & k.mask
-		k.mid = binary.LittleEndian.Uint64(pad[8:])
-		if k.size >= 8 {
-			k.last = binary.LittleEndian.Uint64(lit[k.size-8:])
-		}
-		t[slot] = k
+		t[0][slot] = newKeyLit("," + lit)
+		t[1][slot] = newKeyLit("{" + lit)
 	}
 	return t
 }()
@@ -146,87 +168,26 @@ const intSlots = 1<<slotFiles | 1<<slotBytes | 1<<slotDurMS | 1<<slotFilesTotal
 // integers as it goes; the strings are read once it is done, in a fixed
 // order. The walk is then the same few steps for every key, and ts, read
 // first, settles before any name whether DetailFrom leaves the names out.
+// With AVX-512 the walk is walkQuotes, which finds each key from a list of
+// the row's quotes; elsewhere, and for rows over qposMax bytes, it is walk.
 func (p *Parser) parseFast(b []byte, e *Event) bool {
 	n := len(b)
 	if n < 2 || b[0] != '{' || uint64(n) > math.MaxUint32 {
 		return false
 	}
-	// With vector instructions, one pass over the line marks its quotes
-	// and checks it for bytes a string here may not hold; each string's
-	// end is then read off the marks.
-	masked := haveMasks && !p.noMasks && n >= 32 && n <= 32*maskWords
-	if masked && quoteMasks(b, &p.masks) {
-		return false
-	}
 	*e = Event{}
-	var seen uint32
 	// at holds where each string value seen starts and ends, as
 	// start<<32 | end.
 	var at [slotFilesTotal + 1]uint64
-	i := 1
-	prev := slotStart
-	for {
-		// Rows of one log list their keys in one order, so the key after
-		// the last one is nearly always the one that followed it before:
-		// try that literal first, and only then look the key up.
-		slot, size := -1, 0
-		if k := &keyLits[p.next[prev]]; i+24 <= n && litAt(b[i:], k) {
-			slot, size = int(p.next[prev]), k.size
-		} else if slot, size = keyAt(b[i:]); slot >= 0 {
-			p.next[prev] = uint8(slot)
-		}
-		if slot < 0 || seen&(1<<slot) != 0 {
-			return false
-		}
-		prev = slot
-		seen |= 1 << slot
-		i += size
-		if i >= n {
-			return false
-		}
-		if intSlots&(1<<slot) != 0 {
-			v, j := uintAt(b, i)
-			if j < 0 {
-				return false
-			}
-			i = j
-			switch slot {
-			case slotFiles:
-				e.Files = v
-			case slotBytes:
-				e.Bytes = v
-			case slotDurMS:
-				e.DurMS = v
-			default:
-				e.FilesTotal, e.HasFilesTotal = v, true
-			}
-		} else {
-			if b[i] != '"' {
-				return false
-			}
-			var ve int
-			if masked {
-				ve = nextQuote(&p.masks, i+1, n)
-			} else {
-				ve = quoteEnd(b, i+1)
-			}
-			if ve < 0 {
-				return false
-			}
-			at[slot] = uint64(i+1)<<32 | uint64(ve)
-			i = ve + 1
-		}
-		if i >= n {
-			return false
-		}
-		if b[i] == ',' {
-			i++
-			continue
-		}
-		if b[i] != '}' || i+1 != n {
-			return false
-		}
-		break
+	var seen uint32
+	var ok bool
+	if haveQPos && !p.noQPos && n <= qposMax {
+		seen, ok = p.walkQuotes(b, e, &at)
+	} else {
+		seen, ok = p.walk(b, e, &at)
+	}
+	if !ok {
+		return false
 	}
 	if seen&kRequired != kRequired || (e.HasFilesTotal && e.Files > e.FilesTotal) {
 		return false
@@ -290,6 +251,162 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 		e.TSRaw = string(tsRaw)
 	}
 	return true
+}
+
+// walk is parseFast's walk over the keys of b: it checks each byte, sets
+// the integers in e and where each string is in at, and returns the keys
+// seen, as bits of their slots. It goes from each value's end to the next
+// key.
+func (p *Parser) walk(b []byte, e *Event, at *[slotFilesTotal + 1]uint64) (seen uint32, ok bool) {
+	n := len(b)
+	// With vector instructions, one pass over the line marks its quotes
+	// and checks it for bytes a string here may not hold; each string's
+	// end is then read off the marks.
+	masked := haveMasks && !p.noMasks && n >= 32 && n <= 32*maskWords
+	if masked && quoteMasks(b, &p.masks) {
+		return 0, false
+	}
+	i := 1
+	prev := slotStart
+	for {
+		// Rows of one log list their keys in one order, so the key after
+		// the last one is nearly always the one that followed it before:
+		// try that literal first, and only then look the key up.
+		slot, size := -1, 0
+		if k := &keyLits[p.next[prev]]; i+24 <= n && litAt(b[i:], k) {
+			slot, size = int(p.next[prev]), k.size
+		} else if slot, size = keyAt(b[i:]); slot >= 0 {
+			p.next[prev] = uint8(slot)
+		}
+		if slot < 0 || seen&(1<<slot) != 0 {
+			return 0, false
+		}
+		prev = slot
+		seen |= 1 << slot
+		i += size
+		if i >= n {
+			return 0, false
+		}
+		if intSlots&(1<<slot) != 0 {
+			v, j := uintAt(b, i)
+			if j < 0 {
+				return 0, false
+			}
+			i = j
+			switch slot {
+			case slotFiles:
+				e.Files = v
+			case slotBytes:
+				e.Bytes = v
+			case slotDurMS:
+				e.DurMS = v
+			default:
+				e.FilesTotal, e.HasFilesTotal = v, true
+			}
+		} else {
+			if b[i] != '"' {
+				return 0, false
+			}
+			var ve int
+			if masked {
+				ve = nextQuote(&p.masks, i+1, n)
+			} else {
+				ve = quoteEnd(b, i+1)
+			}
+			if ve < 0 {
+				return 0, false
+			}
+			at[slot] = uint64(i+1)<<32 | uint64(ve)
+			i = ve + 1
+		}
+		if i >= n {
+			return 0, false
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		if b[i] != '}' || i+1 != n {
+			return 0, false
+		}
+		break
+	}
+	return seen, true
+}
+
+// walkQuotes is walk for a row whose quotes quotePos lists. A key's
+// opening quote is found by counting quotes: four for each string before
+// it and two for each integer. So where each key is does not wait on
+// reading the value before it, and the checks of successive keys overlap.
+// Every byte is still checked: each key's separator must be where the
+// value before it ends, the literal from the separator to a string's
+// opening quote is compared whole, a string ends at the next quote, and
+// the object must end where the last value does.
+func (p *Parser) walkQuotes(b []byte, e *Event, at *[slotFilesTotal + 1]uint64) (seen uint32, ok bool) {
+	n := len(b)
+	count, bad := quotePos(b, &p.qpos)
+	if bad {
+		return 0, false
+	}
+	q := &p.qpos
+	end := 0 // where the next separator must be
+	prev := slotStart
+	for ord := 0; ord < count; {
+		sep := int(q[ord&(qposMax-1)]) - 1
+		if sep != end {
+			return 0, false
+		}
+		first := prev >> 4 // 1 before the first key (slotStart is 16)
+		slot := int(p.next[prev])
+		k := &stepLits[first][slot]
+		if sep+k.need > n || !litAt(b[sep:], k) {
+			// Not the key that followed prev last time: look it up.
+			if slot, _ = keyAt(b[sep+1:]); slot < 0 {
+				return 0, false
+			}
+			k = &stepLits[first][slot]
+			if sep+k.need > n || !litAt(b[sep:], k) {
+				return 0, false
+			}
+			p.next[prev] = uint8(slot)
+		}
+		if seen&(1<<slot) != 0 {
+			return 0, false
+		}
+		seen |= 1 << slot
+		prev = slot
+		vs := sep + k.size
+		if intSlots&(1<<slot) != 0 {
+			v, j := uintAt(b, vs)
+			if j < 0 {
+				return 0, false
+			}
+			switch slot {
+			case slotFiles:
+				e.Files = v
+			case slotBytes:
+				e.Bytes = v
+			case slotDurMS:
+				e.DurMS = v
+			default:
+				e.FilesTotal, e.HasFilesTotal = v, true
+			}
+			end = j
+			ord += 2
+		} else {
+			if ord+3 >= count {
+				return 0, false
+			}
+			ve := int(q[(ord+3)&(qposMax-1)])
+			at[slot] = uint64(vs)<<32 | uint64(ve)
+			end = ve + 1
+			ord += 4
+		}
+	}
+	if end != n-1 || b[end] != '}' {
+		return 0, false
+	}
+	return seen, true
 }
 
 // either returns x or y, the one v spells, or false.

@@ -56,15 +56,23 @@ var fastLines = []struct {
 	{`{"ts":"2026-04-16T19:10:38Z"}`, false},
 }
 
+// walks are parseFast's three ways over a row: with the list of its
+// quotes (where AVX-512 is, the default, for rows of up to qposMax bytes),
+// with quote marks (AVX2), and byte by byte.
+var walks = []struct {
+	name            string
+	noQPos, noMasks bool
+}{{"quotes", false, false}, {"marks", true, false}, {"bytes", true, true}}
+
 func TestParseFast(t *testing.T) {
 	for _, c := range fastLines {
-		for _, noMasks := range []bool{false, true} {
+		for _, w := range walks {
 			var fast, slow Event
 			p := NewParser()
-			p.noMasks = noMasks
+			p.noQPos, p.noMasks = w.noQPos, w.noMasks
 			got := p.parseFast([]byte(c.line), &fast)
 			if got != c.fast {
-				t.Errorf("parseFast(%s) with noMasks %v = %v, want %v", c.line, noMasks, got, c.fast)
+				t.Errorf("parseFast(%s), walk %s = %v, want %v", c.line, w.name, got, c.fast)
 				continue
 			}
 			err := NewParser().parse([]byte(c.line), &slow)
@@ -77,6 +85,10 @@ func TestParseFast(t *testing.T) {
 
 var quotesLine = []byte("{" + strings.Repeat(`"",`, 32*maskWords/3-1))
 
+// shortQuotesLine is quotesLine as long as walkQuotes takes: it leaves
+// quote positions past the end of shorter lines' lists.
+var shortQuotesLine = quotesLine[:qposMax]
+
 // FuzzParseFast checks that the fast path accepts only what the general
 // parser accepts, into the same Event, in every parser mode.
 func FuzzParseFast(f *testing.F) {
@@ -88,8 +100,12 @@ func FuzzParseFast(f *testing.F) {
 	}
 	// DetailFrom at the seeds' ts: mutated ones fall on either side.
 	from := time.Date(2026, 4, 16, 19, 10, 38, 0, time.UTC)
-	modes := []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noMasks: true}, {Lean: true, noMasks: true},
-		{Lean: true, DetailFrom: from}, {noMasks: true, DetailFrom: from}}
+	modes := []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noQPos: true}, {noQPos: true, Lean: true},
+		{noQPos: true, noMasks: true}, {noQPos: true, noMasks: true, Lean: true},
+		{Lean: true, DetailFrom: from}, {noQPos: true, noMasks: true, DetailFrom: from}}
+	// A row of the usual shape, parsed first so that the parser expects
+	// its keys in that order.
+	usual := []byte(row("status", `"error"`, "error", `"disk full"`, "tenant_id", `"t-1"`, "files_total", `9`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		for _, mode := range modes {
 			fp, sp := mode, mode
@@ -97,6 +113,8 @@ func FuzzParseFast(f *testing.F) {
 			// A long line of quotes first leaves marks past the end of
 			// shorter lines, which must not be read.
 			fp.parseFast(quotesLine, &fast)
+			fp.parseFast(shortQuotesLine, &fast)
+			fp.parseFast(usual, &fast)
 			took := fp.parseFast(line, &fast)
 			// Again, from the caches the first parse filled.
 			if fp.parseFast(line, &again) != took {
@@ -242,13 +260,14 @@ func TestParseFastStaleMarks(t *testing.T) {
 		if len(line) != size {
 			t.Fatalf("line of %d bytes, want %d", len(line), size)
 		}
-		for _, noMasks := range []bool{false, true} {
+		for _, w := range walks {
 			p := NewParser()
-			p.noMasks = noMasks
+			p.noQPos, p.noMasks = w.noQPos, w.noMasks
 			var e Event
 			p.parseFast(quotesLine, &e)
+			p.parseFast(shortQuotesLine, &e)
 			if p.parseFast([]byte(line), &e) {
-				t.Errorf("parseFast took %s", line)
+				t.Errorf("parseFast, walk %s, took %s", w.name, line)
 			}
 		}
 	}
@@ -285,7 +304,7 @@ func TestDetailFrom(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, line := range []string{c.line, tsLast(c.line)} {
-			for _, mode := range []Parser{{}, {Lean: true}, {noMasks: true}, {KeepExtra: true, KeepRawTS: true}} {
+			for _, mode := range []Parser{{}, {Lean: true}, {noQPos: true}, {noQPos: true, noMasks: true}, {KeepExtra: true, KeepRawTS: true}} {
 				plain, skimming := mode, mode
 				plain.intern, skimming.intern = map[string]string{}, map[string]string{}
 				skimming.DetailFrom = from

@@ -86,6 +86,10 @@ type Parser struct {
 	// noMasks makes parseFast find strings' ends without quoteMasks, as
 	// where there are no vector instructions, for tests.
 	noMasks bool
+	// qpos lists the quotes of the row parseFast walks with walkQuotes;
+	// noQPos makes it walk without them, for tests.
+	qpos   [qposMax]uint16
+	noQPos bool
 }
 
 // NewParser returns a Parser ready for use.

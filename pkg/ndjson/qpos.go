@@ -1,0 +1,20 @@
+package ndjson
+
+// qposMax bounds the rows whose quotes quotePos lists, and so the quotes
+// it can list.
+const qposMax = 1024
+
+// quotePosGo is quotePos byte by byte: the reference its vector version is
+// tested against.
+func quotePosGo(b []byte, q *[qposMax]uint16) (count int, bad bool) {
+	for i, c := range b {
+		if c == '"' {
+			q[count] = uint16(i)
+			count++
+		}
+		if c == '\\' || c < 0x20 || c > 0x7F {
+			bad = true
+		}
+	}
+	return count, bad
+}
