@@ -69,6 +69,7 @@ type Aggregator struct {
 	lastMKey  int64
 
 	skipDetail bool           // see SkipPullDetail
+	skipAsked  bool           // SkipPullDetail was called, not only the budget passed
 	detailDays map[int64]bool // with skipDetail: the crossing days, once asked
 	budget     int            // see LimitPullDetail; 0: no limit
 	kept       int            // pulls kept by Add and Merge
@@ -575,7 +576,23 @@ func (a *Aggregator) dayPulls(month, day int64) []pull {
 // condition: once every row is added, the pulls of each day CrossingDays
 // returns are given, in log order, to AddPullDetail (a second read of
 // those days). Call it before the first Add.
-func (a *Aggregator) SkipPullDetail() { a.skipDetail = true }
+func (a *Aggregator) SkipPullDetail() { a.skipDetail, a.skipAsked = true, true }
+
+// Reset forgets every row a has counted and keeps its settings (price
+// model, now, PriceFrom, LimitPullDetail, SkipPullDetail) and the room its
+// tables grew to, so that one Aggregator can count chunk after chunk: after
+// Reset it behaves as a new one with the same settings. Pull records that a
+// Merge took over stay with the Aggregator that took them.
+func (a *Aggregator) Reset() {
+	a.tenants = a.tenants[:0]
+	clear(a.tenantIdx)
+	a.groups = a.groups[:0]
+	clear(a.groupIdx)
+	a.recent = [len(a.recent)]recentGroup{}
+	clear(a.months)
+	a.lastMonth, a.lastMKey = nil, 0
+	a.skipDetail, a.detailDays, a.kept = a.skipAsked, nil, 0
+}
 
 // LimitPullDetail lets Add and Merge keep at most n pull records (24 bytes
 // each); past that the Aggregator drops them all and behaves as after

@@ -406,7 +406,9 @@ func TestSkipPullDetailSecondPass(t *testing.T) {
 
 // TestMergeEqualsOnePass splits rows into chunks at every point, counts
 // each chunk alone and merges them in order: the aggregates must be those
-// of one Aggregator that saw every row.
+// of one Aggregator that saw every row. Each split is counted twice: with
+// a new Aggregator per chunk, and with one that Reset readies for the next
+// chunk once merged.
 func TestMergeEqualsOnePass(t *testing.T) {
 	m := model(t, KeyIncludedEgressGiB, "1", KeyStoredGiB, "300")
 	now := ts(t, "2026-05-31T00:00:00Z")
@@ -427,19 +429,65 @@ func TestMergeEqualsOnePass(t *testing.T) {
 				a := run(m, now, rows[:i])
 				a.Merge(run(m, now, rows[i:j]))
 				a.Merge(run(m, now, rows[j:]))
-				got := a.Aggregates(kind)
-				if len(got) != len(wantAggs) {
-					t.Fatalf("split %d,%d: %d aggregates, want %d", i, j, len(got), len(wantAggs))
+				reused, part := NewAggregator(m, now), NewAggregator(m, now)
+				for _, chunk := range [][]ndjson.Event{rows[:i], rows[i:j], rows[j:]} {
+					part.Reset()
+					for k := range chunk {
+						part.Add(&chunk[k])
+					}
+					reused.Merge(part)
 				}
-				for k := range got {
-					g, w := got[k], wantAggs[k]
-					if g.Period != w.Period || g.Tenant != w.Tenant || g.Runs != w.Runs ||
-						g.BytesPushed != w.BytesPushed || g.BytesPulled != w.BytesPulled || g.Exact.Cmp(w.Exact) != 0 {
-						t.Fatalf("split %d,%d %s: got %+v, want %+v", i, j, kind, g, w)
+				for name, a := range map[string]*Aggregator{"new": a, "reused": reused} {
+					got := a.Aggregates(kind)
+					if len(got) != len(wantAggs) {
+						t.Fatalf("split %d,%d, %s: %d aggregates, want %d", i, j, name, len(got), len(wantAggs))
+					}
+					for k := range got {
+						g, w := got[k], wantAggs[k]
+						if g.Period != w.Period || g.Tenant != w.Tenant || g.Runs != w.Runs ||
+							g.BytesPushed != w.BytesPushed || g.BytesPulled != w.BytesPulled || g.Exact.Cmp(w.Exact) != 0 {
+							t.Fatalf("split %d,%d %s, %s: got %+v, want %+v", i, j, kind, name, g, w)
+						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// TestResetKeepsSettings: after Reset an Aggregator that went over its
+// budget keeps records again, and one told to skip them still skips them.
+func TestResetKeepsSettings(t *testing.T) {
+	m := model(t, KeyBaseCentsPerMonth, "0", KeyIncludedEgressGiB, "1")
+	now := ts(t, "2026-06-01T00:00:00Z")
+	pulls := []ndjson.Event{
+		row(t, "2026-05-10T10:00:00Z", "pull", "t-a", gib),
+		row(t, "2026-05-10T11:00:00Z", "pull", "t-b", gib),
+	}
+	over := NewAggregator(m, now)
+	over.LimitPullDetail(1)
+	for i := range pulls {
+		over.Add(&pulls[i])
+	}
+	if !over.NeedsPullDetail() {
+		t.Fatal("two pulls over a budget of one: detail not dropped")
+	}
+	over.Reset()
+	over.Add(&pulls[0])
+	over.Add(&pulls[1])
+	over.Reset()
+	over.Add(&pulls[0])
+	if over.NeedsPullDetail() || over.kept != 1 {
+		t.Errorf("after Reset, one pull under the budget: needs detail %v, %d kept; want false, 1", over.NeedsPullDetail(), over.kept)
+	}
+	skip := NewAggregator(m, now)
+	skip.SkipPullDetail()
+	skip.Reset()
+	for i := range pulls {
+		skip.Add(&pulls[i])
+	}
+	if !skip.NeedsPullDetail() || skip.kept != 0 {
+		t.Errorf("SkipPullDetail, then Reset: needs detail %v, %d kept; want true, 0", skip.NeedsPullDetail(), skip.kept)
 	}
 }
 

@@ -66,6 +66,16 @@ func TestPriceFromKeepsWeekTotal(t *testing.T) {
 			merged.Merge(part)
 			lo = hi
 		}
+		reused, part := priced(), priced()
+		for lo := 0; lo < len(rows); {
+			hi := min(lo+1+r.IntN(60), len(rows))
+			part.Reset()
+			for i := range rows[lo:hi] {
+				part.Add(&rows[lo+i])
+			}
+			reused.Merge(part)
+			lo = hi
+		}
 		twice := priced()
 		twice.SkipPullDetail()
 		for i := range rows {
@@ -79,7 +89,7 @@ func TestPriceFromKeepsWeekTotal(t *testing.T) {
 		for i := range rows {
 			twice.AddPullDetail(&rows[i])
 		}
-		for name, a := range map[string]*Aggregator{"one pass": one, "merged": merged, "second pass": twice} {
+		for name, a := range map[string]*Aggregator{"one pass": one, "merged": merged, "reused": reused, "second pass": twice} {
 			cents, exact := WeekTotal(a)
 			if cents != wantCents || exact.Cmp(wantExact) != 0 {
 				t.Errorf("seed %d, %s: WeekTotal %d %s, want %d %s", seed, name, cents, exact.RatString(), wantCents, wantExact.RatString())

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -131,6 +132,9 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		total.cost.LimitPullDetail(budget)
 	}
 	parsers := make(chan *ndjson.Parser, 16)
+	// Partials go back to the workers once merged, so that a chunk's
+	// tables reuse the room earlier chunks' grew rather than fresh memory.
+	merged := make(chan *partial, 16)
 	stats, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin, OnProgress: o.OnProgress},
 		func(c *ndjson.Chunk, st *ndjson.ChunkStats) *partial {
 			var p *ndjson.Parser
@@ -142,7 +146,14 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 				// Rows before every window count for machines only.
 				p.DetailFrom = fr.early
 			}
-			part := newPartial(fr, o.Prices)
+			var part *partial
+			select {
+			case part = <-merged:
+				part.reset()
+				partialsReused.Add(1)
+			default:
+				part = newPartial(fr, o.Prices)
+			}
 			var e ndjson.Event
 			st.Blank += c.Lines(func(n int64, line []byte) {
 				if err := p.Parse(line, &e); err != nil {
@@ -160,6 +171,12 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		},
 		func(part *partial) error {
 			total.merge(part)
+			if reusePartials {
+				select {
+				case merged <- part:
+				default:
+				}
+			}
 			return nil
 		})
 	if err != nil {
@@ -332,6 +349,25 @@ func newPartial(fr *frame, prices cost.PriceModel) *partial {
 	}
 	p.cost.PriceFrom(fr.priceFrom)
 	return p
+}
+
+// reusePartials lets Build hand merged partials back to its workers; tests
+// turn it off to compare.
+var reusePartials = true
+
+// partialsReused counts the partials Build's workers took back, for tests.
+var partialsReused atomic.Int64
+
+// reset readies p, merged into another partial, to count a new chunk: the
+// values its maps held may now be the other's, so only the maps and their
+// room are kept.
+func (p *partial) reset() {
+	p.hours, p.days = [24]HourBucket{}, [7]DayBucket{}
+	clear(p.repos)
+	clear(p.triggers)
+	clear(p.machines)
+	p.repoC, p.triggerC, p.machineC = cache[RunStat]{}, cache[RunStat]{}, cache[lastPush]{}
+	p.cost.Reset()
 }
 
 func (p *partial) add(e *ndjson.Event) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -541,5 +542,45 @@ func TestCacheNames(t *testing.T) {
 	}
 	if created != len(want) {
 		t.Errorf("%d values created for %d names", created, len(want))
+	}
+}
+
+// TestBuildReusesPartials summarizes a log of about ten 1 MiB chunks with
+// 1 and 2 workers, with merged partials handed back to the workers and
+// without: the summaries must be the same, and partials must have been
+// reused. Egress is priced from the first byte, so that the cost counts
+// every pull.
+func TestBuildReusesPartials(t *testing.T) {
+	sample, err := os.ReadFile("../../testdata/sample.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "big.ndjson")
+	if err := os.WriteFile(path, bytes.Repeat(sample, 64), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prices := cost.DefaultPriceModel()
+	prices.IncludedEgressGiB = new(big.Rat)
+	prices.EgressCentsPerGiB = big.NewRat(1000000, 1)
+	defer func(was bool) { reusePartials = was }(reusePartials)
+	for _, workers := range []int{1, 2} {
+		o := Options{Now: mustTime(t, "2026-04-16T20:00:00Z"), Prices: prices, Workers: workers}
+		reusePartials = false
+		want, err := Build(context.Background(), []string{path}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reusePartials = true
+		before := partialsReused.Load()
+		got, err := Build(context.Background(), []string{path}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := partialsReused.Load() - before; n == 0 {
+			t.Errorf("%d workers: no partial reused over %d rows", workers, got.Rows)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d workers: with partials reused\n%+v\nwithout\n%+v", workers, got, want)
+		}
 	}
 }
