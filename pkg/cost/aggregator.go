@@ -74,6 +74,9 @@ type Aggregator struct {
 	budget     int            // see LimitPullDetail; 0: no limit
 	kept       int            // pulls kept by Add and Merge
 	fromDay    int64          // see PriceFrom; math.MinInt64: every day
+	// The earliest and latest second of the pulls Add counted from
+	// fromDay on (see PullSpan); pullHi < pullLo: none.
+	pullLo, pullHi int64
 }
 
 type recentGroup struct {
@@ -142,6 +145,8 @@ func NewAggregator(m PriceModel, now time.Time) *Aggregator {
 		groupIdx:  make(map[groupKey]uint32),
 		months:    make(map[int64]*monthPulls),
 		fromDay:   math.MinInt64,
+		pullLo:    math.MaxInt64,
+		pullHi:    math.MinInt64,
 	}
 }
 
@@ -171,6 +176,7 @@ func (a *Aggregator) Add(e *ndjson.Event) {
 	case ndjson.OpPull:
 		g.pulled += b
 		if b > 0 && day >= a.fromDay {
+			a.pullLo, a.pullHi = min(a.pullLo, sec), max(a.pullHi, sec)
 			a.keepPull(g.month, pull{sec: sec, bytes: b, nsec: int32(e.TS.Nanosecond()), group: gi})
 		}
 	}
@@ -592,6 +598,15 @@ func (a *Aggregator) Reset() {
 	clear(a.months)
 	a.lastMonth, a.lastMKey = nil, 0
 	a.skipDetail, a.detailDays, a.kept = a.skipAsked, nil, 0
+	a.pullLo, a.pullHi = math.MaxInt64, math.MinInt64
+}
+
+// PullSpan returns the Unix seconds of the earliest and the latest pull
+// Add counted from the PriceFrom day on (bytes above zero, not after now):
+// the only pulls CrossingDays can ask for again. ok is false when there
+// were none. Merge leaves it as it is.
+func (a *Aggregator) PullSpan() (lo, hi int64, ok bool) {
+	return a.pullLo, a.pullHi, a.pullLo <= a.pullHi
 }
 
 // LimitPullDetail lets Add and Merge keep at most n pull records (24 bytes

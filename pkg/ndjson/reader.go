@@ -47,6 +47,15 @@ type SourceStats struct {
 	Bytes     int64            // bytes read, decompressed
 	LastLine  int64            // number of the last complete line
 	Truncated bool             // reserved: a source that shrank while read
+	// file is the file read, when the source was one read as it is (not
+	// stdin, not gzip): ReadRanges reads its chunks again.
+	file fileIdent
+}
+
+// fileIdent is a file's device and inode.
+type fileIdent struct {
+	dev, ino uint64
+	ok       bool
 }
 
 // Stats is the outcome of a scan over every source.
@@ -92,6 +101,12 @@ type Chunk struct {
 	FirstLine int64  // number of the first line in Data, set by Scan before work sees the chunk
 	Data      []byte // whole lines, each ending in '\n'
 	AtStart   bool   // Data begins at the start of its source
+	// Offset is where Data starts in its source, for a file read as it is
+	// (not stdin, not gzip), which Reopen can read again; else -1.
+	Offset int64
+	// Source is the index of the chunk's source in the paths Scan was
+	// given, and in Stats.Sources.
+	Source int
 }
 
 // Lines calls fn with each line of c that is not blank, without its line
@@ -214,11 +229,12 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 		defer close(ordered)
 		seq := 0
 		var raw int64 // bytes of the sources read, as on disk
-		for _, path := range paths {
+		for i, path := range paths {
 			src := &SourceStats{Path: path}
 			stats.Sources = append(stats.Sources, src)
 			var prev *job
 			err := readSource(ctx, path, opts.Stdin, src, &raw, func(c *Chunk) bool {
+				c.Source = i
 				j := &job{seq: seq, src: src, chunk: c, done: make(chan struct{}), prev: prev, counted: make(chan struct{})}
 				seq++
 				prev = j
@@ -358,6 +374,9 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil {
+			src.file = identOf(fi)
+		}
 	}
 	br := bufio.NewReaderSize(&countingReader{r: r, n: raw}, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -367,11 +386,13 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		}
 		defer zr.Close()
 		r = zr
+		src.file = fileIdent{}
 	} else {
 		r = br
 	}
 
 	atStart := true
+	var off int64 // where buf starts in the source
 	var carry []byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -393,7 +414,11 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 			putBuf(buf) // all of it is in carry now
 		}
 		if cut > 0 {
-			c := &Chunk{Path: path, Data: buf[:cut], AtStart: atStart}
+			c := &Chunk{Path: path, Data: buf[:cut], AtStart: atStart, Offset: -1}
+			if src.file.ok {
+				c.Offset = off
+			}
+			off += int64(cut)
 			atStart = false
 			if !emit(c) {
 				return nil
@@ -412,7 +437,7 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 			} else if len(rest) > 0 {
 				// A blank last line without its newline is counted as blank, like
 				// any other: pass it on as a line of its own.
-				emit(&Chunk{Path: path, Data: append(carry, '\n'), AtStart: atStart})
+				emit(&Chunk{Path: path, Data: append(carry, '\n'), AtStart: atStart, Offset: -1})
 			}
 			return nil
 		}

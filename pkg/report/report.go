@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"io"
 	"math/big"
 	"slices"
@@ -22,9 +23,6 @@ import (
 // before the machine is stale.
 const DefaultStaleAfter = 24 * time.Hour
 
-// DefaultPullDetailBudget is 12 MiB of pull records.
-const DefaultPullDetailBudget = 1 << 19
-
 // Window is "the last 7 days" of the per-repo and per-trigger sections.
 const Window = 7 * 24 * time.Hour
 
@@ -37,11 +35,6 @@ type Options struct {
 	Prices      cost.PriceModel
 	Workers     int       // 0: every core
 	Stdin       io.Reader // read for the path "-"
-	// PullDetailBudget bounds the pull records kept for egress pricing
-	// (0: DefaultPullDetailBudget); past it, files are read a second time
-	// for the day a month crosses its included egress. Stdin is never
-	// read twice: its pulls are all kept.
-	PullDetailBudget int
 	// OnProgress, when set, is called with the bytes read so far.
 	OnProgress func(read int64)
 }
@@ -120,17 +113,15 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		o.GeneratedAt = o.Now
 	}
 	fr := newFrame(o.Now, o.Loc)
-	// Files can be read twice: past a budget, keep nothing per pull and
-	// read again the day on which a month's pulls cross the included egress.
+	// Egress past a month's allowance is priced pull by pull, in log order,
+	// on the day the month crosses it. Files can be read again, so nothing
+	// is kept per pull: each chunk notes the time span of its pulls, and if
+	// a crossing day is one to price, the chunks whose span meets it are
+	// read again. Stdin cannot be: there every pull is kept.
 	fr.twoPass = !slices.Contains(paths, "-")
 	total := newPartial(fr, o.Prices)
-	if fr.twoPass {
-		budget := o.PullDetailBudget
-		if budget <= 0 {
-			budget = DefaultPullDetailBudget
-		}
-		total.cost.LimitPullDetail(budget)
-	}
+	var spans []pullSpan
+	ranged := true // every chunk with pulls to price can be read again
 	parsers := make(chan *ndjson.Parser, 16)
 	// Partials go back to the workers once merged, so that a chunk's
 	// tables reuse the room earlier chunks' grew rather than fresh memory.
@@ -154,6 +145,7 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 			default:
 				part = newPartial(fr, o.Prices)
 			}
+			part.chunk, part.source = ndjson.Range{Off: c.Offset, Len: int64(len(c.Data))}, c.Source
 			var e ndjson.Event
 			st.Blank += c.Lines(func(n int64, line []byte) {
 				if err := p.Parse(line, &e); err != nil {
@@ -171,6 +163,13 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		},
 		func(part *partial) error {
 			total.merge(part)
+			if lo, hi, ok := part.cost.PullSpan(); ok {
+				if part.chunk.Off < 0 {
+					ranged = false
+				} else {
+					spans = append(spans, pullSpan{source: part.source, chunk: part.chunk, lo: lo, hi: hi})
+				}
+			}
 			if reusePartials {
 				select {
 				case merged <- part:
@@ -183,7 +182,15 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 		return nil, err
 	}
 	if total.cost.NeedsPullDetail() {
-		if err := pullDetail(ctx, paths, o, fr, total.cost); err != nil {
+		err := ndjson.ErrSourceChanged
+		if ranged && rangeRereads {
+			err = pullDetailRanges(stats.Sources, spans, total.cost)
+		}
+		if errors.Is(err, ndjson.ErrSourceChanged) {
+			// A log rotated away since, or read from gzip: read it all.
+			err = pullDetail(ctx, paths, o, fr, total.cost)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -191,6 +198,87 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 	s.Sources = stats.Sources
 	s.Rows, s.Skipped = stats.Rows(), stats.Skipped()
 	return s, nil
+}
+
+// rangeRereads lets Build read again only the chunks that hold pulls of a
+// crossing day; tests turn it off to compare with reading every log again.
+var rangeRereads = true
+
+// pullSpan is the span of the pulls to price in one chunk of a source, in
+// Unix seconds.
+type pullSpan struct {
+	source int
+	chunk  ndjson.Range
+	lo, hi int64
+}
+
+// pullDetailRanges reads again the chunks whose pulls span a day on which
+// a month crosses its included egress, and hands their pulls to agg, in log
+// order. Every source is opened, and checked to be the file read, before
+// any is read: one that changed gives ndjson.ErrSourceChanged, with agg as
+// it was.
+func pullDetailRanges(srcs []*ndjson.SourceStats, spans []pullSpan, agg *cost.Aggregator) error {
+	days := agg.CrossingDays()
+	ranges := make([][]ndjson.Range, len(srcs))
+	for _, s := range spans {
+		for _, d := range days {
+			if start := d.Unix(); s.lo < start+24*60*60 && s.hi >= start {
+				ranges[s.source] = append(ranges[s.source], s.chunk)
+				break
+			}
+		}
+	}
+	rereads := make([]*ndjson.Reread, len(srcs))
+	defer func() {
+		for _, r := range rereads {
+			if r != nil {
+				r.Close()
+			}
+		}
+	}()
+	for i, src := range srcs {
+		if len(ranges[i]) == 0 {
+			continue
+		}
+		r, err := ndjson.Reopen(src)
+		if err != nil {
+			return err
+		}
+		rereads[i] = r
+	}
+	p := ndjson.NewParser()
+	p.Lean = true
+	pull := []byte(ndjson.OpPull)
+	var e ndjson.Event
+	for i, r := range rereads {
+		if r == nil {
+			continue
+		}
+		err := r.Lines(ranges[i], func(line []byte) {
+			// A pull row holds the bytes "pull", or escapes them.
+			if !bytes.Contains(line, pull) && bytes.IndexByte(line, '\\') < 0 {
+				return
+			}
+			if p.Parse(line, &e) == nil {
+				agg.AddPullDetail(&e)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		rangeBytes.Add(rangesLen(ranges[i]))
+	}
+	return nil
+}
+
+// rangeBytes counts the bytes pullDetailRanges read, for tests.
+var rangeBytes atomic.Int64
+
+func rangesLen(rs []ndjson.Range) (n int64) {
+	for _, r := range rs {
+		n += r.Len
+	}
+	return n
 }
 
 // pullDetail reads the logs again and hands the pulls of the days on which
@@ -294,6 +382,9 @@ type partial struct {
 	triggers map[string]*RunStat
 	machines map[string]*lastPush
 	cost     *cost.Aggregator
+	// The chunk counted and the index of its source, for pullSpan.
+	chunk  ndjson.Range
+	source int
 	// Caches in front of the maps: a chunk's names come from one parser,
 	// which interns them, so a hit compares equal pointers.
 	repoC, triggerC cache[RunStat]
@@ -348,6 +439,9 @@ func newPartial(fr *frame, prices cost.PriceModel) *partial {
 		cost:     cost.NewAggregator(prices, fr.now),
 	}
 	p.cost.PriceFrom(fr.priceFrom)
+	if fr.twoPass {
+		p.cost.SkipPullDetail()
+	}
 	return p
 }
 

@@ -2,9 +2,12 @@ package report
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -450,9 +453,9 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 }
 
 // TestWeekCostTwoPass prices the sample with a small egress allowance, so
-// that April's pulls cross it mid-day: the two-pass read of a file (over
-// the pull budget) must give the week's cost that the one-pass read of stdin
-// (every pull kept), a file read once within the budget, and a plain
+// that April's pulls cross it mid-day: a file, whose crossing day's chunks
+// are read again, and the same file read again whole must give the week's
+// cost that the one-pass read of stdin (every pull kept) and a plain
 // cost.Aggregator give.
 func TestWeekCostTwoPass(t *testing.T) {
 	data, err := os.ReadFile("../../testdata/sample.ndjson")
@@ -489,8 +492,9 @@ func TestWeekCostTwoPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A budget of one pull record: the file is read twice.
-	twice, err := Build(context.Background(), []string{path}, Options{Now: now, Prices: m, PullDetailBudget: 1})
+	rangeRereads = false
+	twice, err := Build(context.Background(), []string{path}, Options{Now: now, Prices: m})
+	rangeRereads = true
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +502,7 @@ func TestWeekCostTwoPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]*Summary{"file": file, "file read twice": twice, "stdin": stdin} {
+	for name, s := range map[string]*Summary{"file": file, "file read again whole": twice, "stdin": stdin} {
 		if s.WeekCents != wantCents || s.WeekExact.Cmp(wantExact) != 0 {
 			t.Errorf("%s: week %d (%s), want %d (%s)", name, s.WeekCents, s.WeekExact.RatString(), wantCents, wantExact.RatString())
 		}
@@ -582,5 +586,90 @@ func TestBuildReusesPartials(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d workers: with partials reused\n%+v\nwithout\n%+v", workers, got, want)
 		}
+	}
+}
+
+// TestPullDetailRanges prices a month of pulls, 30 days of about 250 KiB of
+// rows in about eight 1 MiB chunks, with an allowance the month crosses on
+// the 27th, in the priced week: the week's cost must be the same whether
+// the chunks of that day are read again, the whole file is, the log comes
+// through stdin (every pull kept) or gzip (no ranges, read again whole),
+// or a plain cost.Aggregator counts every row; and reading the ranges must
+// read only a few chunks.
+func TestPullDetailRanges(t *testing.T) {
+	var b bytes.Buffer
+	rng := rand.New(rand.NewPCG(8, 9))
+	for day := 1; day <= 30; day++ {
+		for i := range 1000 {
+			op, size := "push", 1000+rng.IntN(1000)
+			if i%2 == 0 {
+				op, size = "pull", 1<<20
+			}
+			ts := time.Date(2026, 4, day, 0, 0, 0, 0, time.UTC).Add(time.Duration(i*86) * time.Second)
+			fmt.Fprintf(&b, `{"ts":"%s","op":"%s","repo":"r-%d","scope":"state","files":1,"bytes":%d,"dur_ms":5,`+
+				`"manifest_before":"sha-a","manifest_after":"sha-b","trigger":"cron","machine":"m-%d","status":"ok","tenant_id":"t-%d"}`+"\n",
+				ts.Format(time.RFC3339), op, i%7, size, i%3, i%4)
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "log.ndjson")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(dir, "log.ndjson.gz")
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b.Bytes())
+	zw.Close()
+	if err := os.WriteFile(gz, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// 500 pulls of 1 MiB a day: 26 days are 12.7 GiB, 27 are 13.2.
+	m := cost.DefaultPriceModel()
+	if err := m.Set(cost.KeyIncludedEgressGiB, "13"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(cost.KeyEgressCentsPerGiB, "100"); err != nil {
+		t.Fatal(err)
+	}
+	now := mustTime(t, "2026-04-30T12:00:00Z")
+	ref := cost.NewAggregator(m, now)
+	_, err := ndjson.ReadEvents(context.Background(), []string{path}, ndjson.ReadOptions{}, func(r *ndjson.Row) error {
+		ref.Add(&r.Event)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days := ref.CrossingDays(); len(days) != 1 || days[0].Day() != 27 {
+		t.Fatalf("crossing days %v, want April 27", days)
+	}
+	wantCents, wantExact := cost.WeekTotal(ref)
+
+	build := func(path string, stdin io.Reader) *Summary {
+		t.Helper()
+		s, err := Build(context.Background(), []string{path}, Options{Now: now, Prices: m, Stdin: stdin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := rangeBytes.Load()
+	ranges := build(path, nil)
+	read := rangeBytes.Load() - before
+	rangeRereads = false
+	whole := build(path, nil)
+	rangeRereads = true
+	for name, s := range map[string]*Summary{"ranges": ranges, "whole": whole, "stdin": build("-", bytes.NewReader(b.Bytes())), "gzip": build(gz, nil)} {
+		if s.WeekCents != wantCents || s.WeekExact.Cmp(wantExact) != 0 {
+			t.Errorf("%s: week %d (%s), want %d (%s)", name, s.WeekCents, s.WeekExact.RatString(), wantCents, wantExact.RatString())
+		}
+	}
+	t.Logf("read %d of %d", read, b.Len())
+	if read == 0 || read > int64(b.Len())/4 {
+		t.Errorf("read %d bytes again of %d, want a few chunks", read, b.Len())
+	}
+	if rangeBytes.Load() != before+read {
+		t.Errorf("the whole-file and gzip reads went through ranges")
 	}
 }
