@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"time"
+	"unsafe"
 )
 
 // Slots of the schema keys, as bits of parseFast's seen set. Slots 0 to 10
@@ -234,7 +235,11 @@ func (p *Parser) parseFast(b []byte, e *Event) bool {
 		}
 		if seen&(1<<slotError) != 0 {
 			vs, ve = str(slotError)
-			e.Error = p.errorString(b, vs, ve)
+			if p.BorrowError && ve > vs {
+				e.Error = unsafe.String(&b[vs], ve-vs)
+			} else {
+				e.Error = p.errorString(b, vs, ve)
+			}
 		}
 	}
 	if !p.Lean {

@@ -102,7 +102,7 @@ func FuzzParseFast(f *testing.F) {
 	from := time.Date(2026, 4, 16, 19, 10, 38, 0, time.UTC)
 	modes := []Parser{{}, {Lean: true}, {KeepExtra: true, KeepRawTS: true}, {noQPos: true}, {noQPos: true, Lean: true},
 		{noQPos: true, noMasks: true}, {noQPos: true, noMasks: true, Lean: true},
-		{Lean: true, DetailFrom: from}, {noQPos: true, noMasks: true, DetailFrom: from}}
+		{Lean: true, DetailFrom: from}, {noQPos: true, noMasks: true, DetailFrom: from}, {Lean: true, BorrowError: true}}
 	// A row of the usual shape, parsed first so that the parser expects
 	// its keys in that order.
 	usual := []byte(row("status", `"error"`, "error", `"disk full"`, "tenant_id", `"t-1"`, "files_total", `9`))

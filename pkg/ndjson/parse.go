@@ -64,6 +64,11 @@ type Parser struct {
 	KeepExtra bool
 	// KeepRawTS keeps ts as written in Event.TSRaw.
 	KeepRawTS bool
+	// BorrowError makes Event.Error, where the fast path reads it, the
+	// line's own bytes rather than a copy: valid only as long as the line
+	// is (for a Scan's chunk, until its merge returns). A reader that keeps
+	// a few messages of many rows copies the ones it keeps, once.
+	BorrowError bool
 	// Lean checks manifest_before, manifest_after and session_id but leaves
 	// them empty in the Event: readers that never look at them save an
 	// allocation per field and row.

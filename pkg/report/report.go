@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -136,6 +137,9 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 				p.Lean = true
 				// Rows before every window count for machines only.
 				p.DetailFrom = fr.early
+				// Error messages stay in the chunk; ownErrors copies the
+				// last ones before it goes.
+				p.BorrowError = true
 			}
 			var part *partial
 			select {
@@ -155,6 +159,7 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 				st.Rows++
 				part.add(&e)
 			})
+			part.ownErrors()
 			select {
 			case parsers <- p:
 			default:
@@ -504,6 +509,17 @@ func (p *partial) add(e *ndjson.Event) {
 	}
 	if !e.TS.Before(fr.costFrom) {
 		p.cost.Add(e)
+	}
+}
+
+// ownErrors copies the last error messages p keeps, which its parser left
+// in the chunk's buffer (ndjson.Parser.BorrowError): every value in p's
+// maps was made for this chunk.
+func (p *partial) ownErrors() {
+	for _, m := range []map[string]*RunStat{p.repos, p.triggers} {
+		for _, r := range m {
+			r.LastError = strings.Clone(r.LastError)
+		}
 	}
 }
 

@@ -673,3 +673,43 @@ func TestPullDetailRanges(t *testing.T) {
 		t.Errorf("the whole-file and gzip reads went through ranges")
 	}
 }
+
+// TestLastErrorOutlivesChunk: the parser leaves error messages in the
+// chunk's buffer, which later chunks reuse; a repo whose last error is in
+// the first of about twelve chunks must still show it.
+func TestLastErrorOutlivesChunk(t *testing.T) {
+	var b bytes.Buffer
+	row := func(ts time.Time, repo, status, msg string) {
+		fmt.Fprintf(&b, `{"ts":"%s","op":"push","repo":"%s","scope":"state","files":1,"bytes":10,"dur_ms":5,`+
+			`"manifest_before":"sha-a","manifest_after":"sha-b","trigger":"cron","machine":"m","status":"%s"%s}`+"\n",
+			ts.Format(time.RFC3339), repo, status, msg)
+	}
+	start := mustTime(t, "2026-04-10T00:00:00Z")
+	for i := range 3 {
+		row(start.Add(time.Duration(i)*time.Minute), "flaky", "error", fmt.Sprintf(`,"error":"disk full on /dev/sd%c"`, 'a'+i))
+	}
+	for i := 0; b.Len() < 12<<20; i++ {
+		row(start.Add(time.Hour+time.Duration(i)*time.Second), fmt.Sprintf("steady-%d", i%5), "error",
+			`,"error":"`+strings.Repeat("z", 40)+`"`)
+	}
+	path := filepath.Join(t.TempDir(), "log.ndjson")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Build(context.Background(), []string{path}, Options{Now: mustTime(t, "2026-04-12T00:00:00Z"), Prices: cost.DefaultPriceModel()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Repos {
+		want := strings.Repeat("z", 40)
+		if r.Name == "flaky" {
+			want = "disk full on /dev/sdc"
+		}
+		if r.LastError != want {
+			t.Errorf("repo %s: last error %q, want %q", r.Name, r.LastError, want)
+		}
+	}
+	if len(s.Repos) != 6 {
+		t.Errorf("%d repos, want 6", len(s.Repos))
+	}
+}
