@@ -93,7 +93,7 @@ type Parser struct {
 	noMasks bool
 	// qpos lists the quotes of the row parseFast walks with walkQuotes;
 	// noQPos makes it walk without them, for tests.
-	qpos   [qposMax]uint16
+	qpos   qposList
 	noQPos bool
 }
 

@@ -20,10 +20,12 @@ DATA qposIndex<>+112(SB)/8, $0x003b003a00390038
 DATA qposIndex<>+120(SB)/8, $0x003f003e003d003c
 GLOBL qposIndex<>(SB), RODATA|NOPTR, $128
 
-// func quotePosAVX512(b []byte, q *[qposMax]uint16) (count int, bad bool)
+// func quotePosAVX512(b []byte, q *qposList) (count int, bad bool)
 //
 // Writes the index of each quote in b to q, in order, and returns how
-// many there are. bad is set when b holds a backslash, a byte below 0x20
+// many there are. Each half block's indexes are compressed in a register
+// and stored whole, 32 words, past the last quote too: a compress straight
+// to memory is far slower on some processors, and q has room for it. bad is set when b holds a backslash, a byte below 0x20
 // or a byte above 0x7F. len(b) is 1 to qposMax. The last, partial block
 // is loaded under a mask: nothing outside b is read.
 TEXT ·quotePosAVX512(SB), NOSPLIT, $0-41
@@ -63,14 +65,16 @@ full:
 	KORQ K2, K4, K2
 	KMOVQ K2, DX
 	ORQ  DX, R11
-	VPCOMPRESSW Z10, K1, (DI)(R10*2)
+	VPCOMPRESSW Z10, K1, Z20
+	VMOVDQU16 Z20, (DI)(R10*2)
 	KMOVQ K1, DX
 	MOVL DX, R9
 	POPCNTL R9, R9
 	ADDQ R9, R10
 	SHRQ $32, DX
 	KSHIFTRQ $32, K1, K5
-	VPCOMPRESSW Z11, K5, (DI)(R10*2)
+	VPCOMPRESSW Z11, K5, Z21
+	VMOVDQU16 Z21, (DI)(R10*2)
 	POPCNTL DX, DX
 	ADDQ DX, R10
 	VPADDW Z12, Z10, Z10

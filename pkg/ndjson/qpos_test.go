@@ -16,7 +16,7 @@ import (
 func TestQuotePos(t *testing.T) {
 	t.Logf("vector version: %v", haveQPos)
 	rng := rand.New(rand.NewPCG(5, 6))
-	var q [qposMax]uint16
+	var q qposList
 	for i := range q {
 		q[i] = 0xFFFF
 	}
