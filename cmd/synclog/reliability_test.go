@@ -530,25 +530,11 @@ func TestReliabilityHostileLogPaths(t *testing.T) {
 			setup: func(t *testing.T, dir string) (string, []string) {
 				mnt := filepath.Join(dir, "mnt")
 				relMust(t, os.Mkdir(mnt, 0o755))
-				if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=64k"); err != nil {
-					t.Skipf("cannot mount a tmpfs: %v", err)
-				}
-				t.Cleanup(func() {
-					if err := syscall.Unmount(mnt, syscall.MNT_DETACH); err != nil {
-						t.Errorf("unmount: %v", err)
-					}
-				})
+				relTmpfs(t, mnt, "size=64k")
 				log := filepath.Join(mnt, "log.ndjson")
 				relMust(t, os.WriteFile(log, []byte(existing+existing+existing[:50]), 0o644)) // ends in a fragment
 				relMust(t, os.WriteFile(ndjson.LockPath(log), nil, 0o644))
-				var st syscall.Statfs_t
-				relMust(t, syscall.Statfs(mnt, &st))
-				free := int64(st.Bavail) * st.Bsize
-				relMust(t, os.WriteFile(filepath.Join(mnt, "filler"), make([]byte, max(0, free-4096)), 0o644))
-				relMust(t, syscall.Statfs(mnt, &st))
-				if left := int64(st.Bavail) * st.Bsize; left > 8<<10 {
-					t.Fatalf("%d bytes left on the full filesystem", left)
-				}
+				relFill(t, mnt, 4096, 8<<10)
 				return log, []string{log, mnt}
 			}},
 	}
