@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -131,5 +132,63 @@ func TestReadRanges(t *testing.T) {
 	}
 	if _, err := Reopen(gzSrc); !errors.Is(err, ErrSourceChanged) {
 		t.Fatalf("gzip source: %v, want ErrSourceChanged", err)
+	}
+}
+
+// TestScanRelativeLines scans a log of several chunks, with a BOM, blank
+// lines and bad lines spread over it, with and without RelativeLines: the
+// sources' counts, skipped lines (by number) and last line must be the
+// same. A work that never calls Lines gets its chunks counted after it.
+func TestScanRelativeLines(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("\uFEFF")
+	for i := range 30000 {
+		switch {
+		case i%997 == 0:
+			b.WriteString("{not json\n")
+		case i%1499 == 0:
+			b.WriteString("  \n")
+		default:
+			fmt.Fprintf(&b, `{"ts":"2026-04-16T19:10:38Z","op":"push","repo":"r%d","scope":"s","files":1,"bytes":%d,"dur_ms":1,`+
+				`"manifest_before":"a","manifest_after":"b","trigger":"cron","machine":"m"}`+"\n", i%9, i)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "log.ndjson")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(relative, lines bool) *SourceStats {
+		t.Helper()
+		stats, err := Scan(context.Background(), []string{path}, ScanOptions{Workers: 2, RelativeLines: relative},
+			func(c *Chunk, st *ChunkStats) struct{} {
+				if !lines {
+					return struct{}{}
+				}
+				p := NewParser()
+				var e Event
+				st.Blank += c.Lines(func(n int64, line []byte) {
+					if err := p.Parse(line, &e); err != nil {
+						st.Skip(c.Path, n, err)
+						return
+					}
+					st.Rows++
+				})
+				return struct{}{}
+			},
+			func(struct{}) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stats.Sources[0]
+	}
+	want := scan(false, true)
+	if want.Skipped < 25 || want.LastLine != 30000 || len(want.Examples) != MaxExamples || want.Examples[MaxExamples-1].Line < 1000 {
+		t.Fatalf("the log is not what the test needs: %+v", want)
+	}
+	if got := scan(true, true); !reflect.DeepEqual(got, want) {
+		t.Errorf("relative lines:\n got %+v\nwant %+v", got, want)
+	}
+	if got := scan(true, false); got.LastLine != want.LastLine {
+		t.Errorf("relative lines, Lines never called: last line %d, want %d", got.LastLine, want.LastLine)
 	}
 }

@@ -107,6 +107,10 @@ type Chunk struct {
 	// Source is the index of the chunk's source in the paths Scan was
 	// given, and in Stats.Sources.
 	Source int
+	// lines is the number of lines Lines went through; counted, whether it
+	// did.
+	lines   int64
+	counted bool
 }
 
 // Lines calls fn with each line of c that is not blank, without its line
@@ -136,6 +140,7 @@ func (c *Chunk) Lines(fn func(line int64, b []byte)) (blank int64) {
 		}
 		n++
 	}
+	c.lines, c.counted = n-c.FirstLine, true
 	return blank
 }
 
@@ -179,6 +184,12 @@ type ScanOptions struct {
 	Workers int
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+	// RelativeLines spares the count of each chunk's lines that numbers
+	// them before work runs: work sees FirstLine 1 in every chunk, must
+	// number lines only through its ChunkStats (Skip), whose lines Scan
+	// makes absolute as it merges, and should read the chunk with Lines,
+	// which counts its lines as it goes (else Scan counts them after work).
+	RelativeLines bool
 	// OnProgress, when set, is called from the reading goroutine with the
 	// bytes of the sources read so far, as they are on disk (compressed
 	// bytes for .gz sources), so that it reaches the sum of their sizes.
@@ -273,6 +284,19 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 				// the other workers, then wait for the chunk before, which
 				// a worker took earlier, to be counted too.
 				c := j.chunk
+				if opts.RelativeLines {
+					c.FirstLine, j.prev = 1, nil
+					close(j.counted)
+					if ctx.Err() == nil {
+						j.res = work(c, &j.cs)
+						if !c.counted {
+							c.lines = int64(bytes.Count(c.Data, newline))
+						}
+						j.lines = c.lines
+					}
+					close(j.done)
+					continue
+				}
 				if ctx.Err() == nil {
 					j.lines = int64(bytes.Count(c.Data, newline))
 				}
@@ -305,7 +329,14 @@ func Scan[R any](ctx context.Context, paths []string, opts ScanOptions,
 			break
 		}
 		src := j.src
-		src.LastLine = j.chunk.FirstLine + j.lines - 1
+		first := j.chunk.FirstLine
+		if opts.RelativeLines {
+			first = src.LastLine + 1
+			for k := range j.cs.Examples {
+				j.cs.Examples[k].Line += first - 1
+			}
+		}
+		src.LastLine = first + j.lines - 1
 		src.Rows += j.cs.Rows
 		src.Skipped += j.cs.Skipped
 		src.Blank += j.cs.Blank

@@ -127,7 +127,9 @@ func Build(ctx context.Context, paths []string, o Options) (*Summary, error) {
 	// Partials go back to the workers once merged, so that a chunk's
 	// tables reuse the room earlier chunks' grew rather than fresh memory.
 	merged := make(chan *partial, 16)
-	stats, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin, OnProgress: o.OnProgress},
+	stats, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, Stdin: o.Stdin, OnProgress: o.OnProgress,
+		// Lines are numbered only in the skipped lines' examples.
+		RelativeLines: true},
 		func(c *ndjson.Chunk, st *ndjson.ChunkStats) *partial {
 			var p *ndjson.Parser
 			select {
@@ -296,7 +298,7 @@ func pullDetail(ctx context.Context, paths []string, o Options, fr *frame, agg *
 	}
 	pull := []byte(ndjson.OpPull)
 	parsers := make(chan *ndjson.Parser, 16)
-	_, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers},
+	_, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, RelativeLines: true},
 		func(c *ndjson.Chunk, _ *ndjson.ChunkStats) []ndjson.Event {
 			var p *ndjson.Parser
 			select {

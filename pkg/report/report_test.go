@@ -409,6 +409,7 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	badLines := strings.Count(b.String(), "{not json\n")
 	// The same rows 20 days later (2026-04-23 to 05-06): with now in May,
 	// the April rows are before every window and count for machines only,
 	// and the parser leaves their other names out.
@@ -419,6 +420,7 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 	if err := os.WriteFile(later, []byte(shifted), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	data := map[string]string{path: b.String(), later: shifted}
 	ny, _ := time.LoadLocation("America/New_York")
 	for _, c := range []struct{ path, now string }{
 		{path, "2026-04-16T20:00:00Z"}, {path, "2026-04-12T03:17:00Z"}, {path, "2026-05-09T12:00:00Z"},
@@ -431,6 +433,16 @@ func TestParallelPassMatchesNaive(t *testing.T) {
 				s, err := Build(context.Background(), []string{path}, Options{Now: mustTime(t, now), Loc: loc, Workers: workers})
 				if err != nil {
 					t.Fatal(err)
+				}
+				// Skipped lines are named by their number in the file.
+				fileLines := strings.Split(string(data[path]), "\n")
+				if src := s.Sources[0]; src.Skipped != int64(badLines) || len(src.Examples) != ndjson.MaxExamples {
+					t.Fatalf("%d lines skipped, %d examples; want %d, %d", src.Skipped, len(src.Examples), badLines, ndjson.MaxExamples)
+				}
+				for _, ex := range s.Sources[0].Examples {
+					if l := fileLines[ex.Line-1]; l != "{not json" {
+						t.Fatalf("%s: skipped line %d is %.40q", filepath.Base(path), ex.Line, l)
+					}
 				}
 				got := s.ToJSON()
 				for _, sec := range []struct {
