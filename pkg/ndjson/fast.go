@@ -298,16 +298,7 @@ func (p *Parser) walk(b []byte, e *Event, at *[slotFilesTotal + 1]uint64) (seen 
 				return 0, false
 			}
 			i = j
-			switch slot {
-			case slotFiles:
-				e.Files = v
-			case slotBytes:
-				e.Bytes = v
-			case slotDurMS:
-				e.DurMS = v
-			default:
-				e.FilesTotal, e.HasFilesTotal = v, true
-			}
+			e.setInt(slot, v)
 		} else {
 			if b[i] != '"' {
 				return 0, false
@@ -386,16 +377,7 @@ func (p *Parser) walkQuotes(b []byte, e *Event, at *[slotFilesTotal + 1]uint64) 
 			if j < 0 {
 				return 0, false
 			}
-			switch slot {
-			case slotFiles:
-				e.Files = v
-			case slotBytes:
-				e.Bytes = v
-			case slotDurMS:
-				e.DurMS = v
-			default:
-				e.FilesTotal, e.HasFilesTotal = v, true
-			}
+			e.setInt(slot, v)
 			end = j
 			ord += 2
 		} else {
@@ -412,6 +394,20 @@ func (p *Parser) walkQuotes(b []byte, e *Event, at *[slotFilesTotal + 1]uint64) 
 		return 0, false
 	}
 	return seen, true
+}
+
+// setInt sets the integer of slot, one of intSlots, to v.
+func (e *Event) setInt(slot int, v int64) {
+	switch slot {
+	case slotFiles:
+		e.Files = v
+	case slotBytes:
+		e.Bytes = v
+	case slotDurMS:
+		e.DurMS = v
+	default:
+		e.FilesTotal, e.HasFilesTotal = v, true
+	}
 }
 
 // either returns x or y, the one v spells, or false.

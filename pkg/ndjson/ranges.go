@@ -32,13 +32,8 @@ func Reopen(src *SourceStats) (*Reread, error) {
 	if !src.file.ok {
 		return nil, fmt.Errorf("%s: %w", src.Path, ErrSourceChanged)
 	}
-	f, err := openRegular(src.Path)
+	f, fi, err := openRegularStat(src.Path)
 	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	if identOf(fi) != src.file || fi.Size() < src.Bytes {

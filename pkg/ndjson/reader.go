@@ -399,15 +399,13 @@ func readSource(ctx context.Context, path string, stdin io.Reader, src *SourceSt
 		}
 		r = stdin
 	} else {
-		f, err := openRegular(path)
+		f, fi, err := openRegularStat(path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		r = f
-		if fi, err := f.Stat(); err == nil {
-			src.file = identOf(fi)
-		}
+		src.file = identOf(fi)
 	}
 	br := bufio.NewReaderSize(&countingReader{r: r, n: raw}, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -480,20 +478,26 @@ var newline = []byte{'\n'}
 // openRegular opens path for reading and refuses anything but a regular
 // file, so a FIFO or a device never blocks a reader.
 func openRegular(path string) (*os.File, error) {
+	f, _, err := openRegularStat(path)
+	return f, err
+}
+
+// openRegularStat is openRegular that also returns what the open file is.
+func openRegularStat(path string) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, describeMode(fi.Mode()))
+		return nil, nil, fmt.Errorf("%s: not a regular file (%s)", path, describeMode(fi.Mode()))
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 func describeMode(m os.FileMode) string {
