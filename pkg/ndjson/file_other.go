@@ -9,5 +9,5 @@ const (
 	nofollow = 0
 )
 
-// identOf knows no file's identity here: ReadRanges refuses every source.
+// identOf knows no file's identity here: Reopen refuses every source.
 func identOf(os.FileInfo) fileIdent { return fileIdent{} }

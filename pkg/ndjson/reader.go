@@ -48,7 +48,7 @@ type SourceStats struct {
 	LastLine  int64            // number of the last complete line
 	Truncated bool             // reserved: a source that shrank while read
 	// file is the file read, when the source was one read as it is (not
-	// stdin, not gzip): ReadRanges reads its chunks again.
+	// stdin, not gzip): Reopen opens it again to read its chunks again.
 	file fileIdent
 }
 
@@ -98,7 +98,7 @@ func (s *Stats) Examples(max int) []Skip {
 // Chunk is a run of whole lines from one source.
 type Chunk struct {
 	Path      string
-	FirstLine int64  // number of the first line in Data, set by Scan before work sees the chunk
+	FirstLine int64  // number of the first line in Data, set by Scan before work sees the chunk (1 with RelativeLines)
 	Data      []byte // whole lines, each ending in '\n'
 	AtStart   bool   // Data begins at the start of its source
 	// Offset is where Data starts in its source, for a file read as it is
@@ -107,8 +107,8 @@ type Chunk struct {
 	// Source is the index of the chunk's source in the paths Scan was
 	// given, and in Stats.Sources.
 	Source int
-	// lines is the number of lines Lines went through; counted, whether it
-	// did.
+	// lines is the number of lines in Data, once Lines has gone through
+	// them (counted).
 	lines   int64
 	counted bool
 }

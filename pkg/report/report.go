@@ -255,15 +255,13 @@ func pullDetailRanges(srcs []*ndjson.SourceStats, spans []pullSpan, agg *cost.Ag
 	}
 	p := ndjson.NewParser()
 	p.Lean = true
-	pull := []byte(ndjson.OpPull)
 	var e ndjson.Event
 	for i, r := range rereads {
 		if r == nil {
 			continue
 		}
 		err := r.Lines(ranges[i], func(line []byte) {
-			// A pull row holds the bytes "pull", or escapes them.
-			if !bytes.Contains(line, pull) && bytes.IndexByte(line, '\\') < 0 {
+			if !mayBePull(line) {
 				return
 			}
 			if p.Parse(line, &e) == nil {
@@ -276,6 +274,15 @@ func pullDetailRanges(srcs []*ndjson.SourceStats, spans []pullSpan, agg *cost.Ag
 		rangeBytes.Add(rangesLen(ranges[i]))
 	}
 	return nil
+}
+
+// pullBytes is what every pull row holds, unless it escapes it.
+var pullBytes = []byte(ndjson.OpPull)
+
+// mayBePull reports whether line can be a pull row: one that holds the bytes
+// "pull", or escapes them.
+func mayBePull(line []byte) bool {
+	return bytes.Contains(line, pullBytes) || bytes.IndexByte(line, '\\') >= 0
 }
 
 // rangeBytes counts the bytes pullDetailRanges read, for tests.
@@ -296,7 +303,6 @@ func pullDetail(ctx context.Context, paths []string, o Options, fr *frame, agg *
 	for _, d := range agg.CrossingDays() {
 		days[d.Format(time.DateOnly)] = true
 	}
-	pull := []byte(ndjson.OpPull)
 	parsers := make(chan *ndjson.Parser, 16)
 	_, err := ndjson.Scan(ctx, paths, ndjson.ScanOptions{Workers: o.Workers, RelativeLines: true},
 		func(c *ndjson.Chunk, _ *ndjson.ChunkStats) []ndjson.Event {
@@ -310,8 +316,7 @@ func pullDetail(ctx context.Context, paths []string, o Options, fr *frame, agg *
 			var keep []ndjson.Event
 			var e ndjson.Event
 			c.Lines(func(_ int64, line []byte) {
-				// A pull row holds the bytes "pull", or escapes them.
-				if !bytes.Contains(line, pull) && bytes.IndexByte(line, '\\') < 0 {
+				if !mayBePull(line) {
 					return
 				}
 				if p.Parse(line, &e) != nil || e.Op != ndjson.OpPull || e.TS.Before(fr.costFrom) {
